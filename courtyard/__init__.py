@@ -1,0 +1,1 @@
+"""Courtyard: a property management system (物业管理系统)."""

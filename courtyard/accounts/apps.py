@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountsConfig(AppConfig):
+    name = "courtyard.accounts"
+    label = "accounts"
+    verbose_name = _("Accounts")
+
+    def ready(self):
+        from courtyard.core import modules
+        from courtyard.core.modules import NavItem
+
+        from . import signals  # noqa: F401  (security events, default roles)
+
+        modules.attach(
+            "system",
+            app_label="accounts",
+            nav=[
+                NavItem(_("Users"), "accounts:user_list", "accounts.view_user"),
+                NavItem(_("Roles"), "accounts:role_list", "accounts.view_role"),
+                NavItem(_("Departments"), "accounts:department_list", "accounts.view_department"),
+            ],
+        )

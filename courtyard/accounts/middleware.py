@@ -1,0 +1,69 @@
+"""Request guards for signed-in users: idle timeout, forced password change, second factor."""
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from courtyard.core import parameters
+
+from .choices import SecurityEventKind
+
+# Paths a user may reach while a password change or second-factor set-up is pending.
+ALWAYS_ALLOWED_PREFIXES = ("/static/", "/i18n/", "/accounts/logout/", "/maintenance/")
+
+
+class IdleTimeoutMiddleware:
+    """Sign out a user who has done nothing for the configured number of minutes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            now = int(time.time())
+            last = request.session.get("last_activity")
+            limit = parameters.get("security.idle_timeout_minutes") * 60
+            if last is not None and now - last > limit:
+                from .services import record_security_event
+
+                record_security_event(SecurityEventKind.TIMED_OUT, request=request, user=user)
+                logout(request)
+                messages.info(request, _("You were signed out after a period of inactivity."))
+                return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
+            request.session["last_activity"] = now
+        return self.get_response(request)
+
+
+class AccountGuardMiddleware:
+    """Until the initial password is changed (or a required second factor set up), every page
+    leads to that form."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith("/api/")
+            and not request.path.startswith(ALWAYS_ALLOWED_PREFIXES)
+        ):
+            target = self.pending_step(request, user)
+            if target and request.path != target:
+                return redirect(target)
+        return self.get_response(request)
+
+    def pending_step(self, request, user):
+        if user.must_change_password:
+            return reverse("accounts:password_change")
+        from .services import requires_second_factor
+
+        if requires_second_factor(user) and not user.is_verified():
+            return reverse("accounts:two_factor")
+        return None

@@ -1,0 +1,31 @@
+"""The password policy: at least 8 characters with letters, digits and a special character."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MIN_LENGTH = 8
+
+
+class CourtyardPasswordValidator:
+    def validate(self, password, user=None):
+        problems = []
+        if len(password) < MIN_LENGTH:
+            problems.append(_("at least %(n)d characters") % {"n": MIN_LENGTH})
+        if not re.search(r"[A-Za-z]", password):
+            problems.append(_("a letter"))
+        if not re.search(r"\d", password):
+            problems.append(_("a digit"))
+        if not re.search(r"[^A-Za-z0-9]", password):
+            problems.append(_("a special character such as # or @"))
+        if problems:
+            raise ValidationError(
+                _("The password must contain %(missing)s.") % {"missing": _(", ").join(problems)},
+                code="password_policy",
+            )
+
+    def get_help_text(self):
+        return _(
+            "At least 8 characters, with letters, digits and a special character (such as # or @)."
+        )

@@ -1,0 +1,21 @@
+"""The API instance: /api/v1/ with every module's router."""
+
+from ninja import NinjaAPI
+
+from courtyard.accounts.api import TokenAuth
+from courtyard.accounts.api import router as accounts_router
+from courtyard.core.api import install_error_handlers
+from courtyard.estates.api import router as estates_router
+
+api = NinjaAPI(
+    title="Courtyard API",
+    version="1",
+    description="Property management: estates, residents, repairs, billing, notices, facilities.",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("/", accounts_router)
+api.add_router("/", estates_router)

@@ -1,0 +1,105 @@
+"""Excel in and out: templates, row reading with per-row errors, streaming export."""
+
+import io
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self):
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportColumn:
+    key: str
+    label: str
+    required: bool = True
+    example: str = ""
+
+
+@dataclass
+class ParsedSheet:
+    rows: list = field(default_factory=list)  # (row_number, {key: value})
+    errors: list = field(default_factory=list)
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def read_sheet(file, columns):
+    """Read the first sheet; the header row must carry every required column's label."""
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:
+        raise ValidationError(
+            _("The file is not a readable Excel workbook (.xlsx)."), code="bad_file"
+        )
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [_text(cell) for cell in next(rows, ())]
+    by_label = {}
+    for column in columns:
+        labels = {column.label, column.key}
+        index = next((i for i, text in enumerate(header) if text in labels), None)
+        if index is None and column.required:
+            raise ValidationError(
+                _("The column “%(column)s” is missing from the header row."),
+                code="missing_column",
+                params={"column": column.label},
+            )
+        by_label[column.key] = index
+    parsed = ParsedSheet()
+    for number, values in enumerate(rows, start=2):
+        if not any(_text(v) for v in values):
+            continue
+        record = {
+            key: (_text(values[index]) if index is not None and index < len(values) else "")
+            for key, index in by_label.items()
+        }
+        parsed.rows.append((number, record))
+    workbook.close()
+    return parsed
+
+
+def write_workbook(headers, rows, title="Sheet1"):
+    """A workbook as bytes: bold header row, frozen, columns sized to the header."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    for index, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(str(header)) * 2 + 2)
+    from openpyxl.cell import WriteOnlyCell
+
+    styled = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=str(header))
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E8EEF7")
+        styled.append(cell)
+    sheet.append(styled)
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_workbook(columns, title):
+    """The downloadable import template: the header row and one example row."""
+    return write_workbook([c.label for c in columns], [[c.example for c in columns]], title=title)

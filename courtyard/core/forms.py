@@ -1,0 +1,55 @@
+"""Form base classes: Tabler styling and foreign-key choices limited to the user's scope."""
+
+from django import forms
+
+from .scoping import restrict
+
+
+class StyledFormMixin:
+    """Give every widget its Tabler class, and mark fields with errors as invalid."""
+
+    def style_fields(self):
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                css = "form-select"
+            elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = ""
+            else:
+                css = "form-control"
+            if self.is_bound and name in self.errors:
+                css += " is-invalid"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def full_clean(self):
+        super().full_clean()
+        self.style_fields()
+
+
+class StyledForm(StyledFormMixin, forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+class ScopedModelForm(StyledFormMixin, forms.ModelForm):
+    """A model form whose foreign-key choices are restricted to what the user may view.
+
+    Forms collect and shape input only; the module's service function does the write.
+    """
+
+    def __init__(self, data=None, files=None, *, user, **kwargs):
+        super().__init__(data, files, **kwargs)
+        self.user = user
+        for field in self.fields.values():
+            queryset = getattr(field, "queryset", None)
+            if queryset is not None and hasattr(queryset.model, "scope_estate_lookup"):
+                field.queryset = restrict(queryset, user, "view")
+        self.style_fields()
+
+    def _post_clean(self):
+        # Validation of the model (uniqueness and the like) belongs to the service, which
+        # reports it as a form error; the form must not save or half-validate the instance.
+        pass

@@ -1,0 +1,5 @@
+"""API: estates, buildings, entrances, units."""
+
+from ninja import Router
+
+router = Router(tags=["property"])

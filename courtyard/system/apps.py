@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SystemConfig(AppConfig):
+    name = "courtyard.system"
+    label = "system"
+    verbose_name = _("System settings")
+
+    def ready(self):
+        from courtyard.core import modules
+        from courtyard.core.modules import NavItem
+
+        modules.attach(
+            "system",
+            app_label="system",
+            nav=[
+                NavItem(_("Parameters"), "system:parameters", "system.change_parameters"),
+                NavItem(_("Maintenance mode"), "system:maintenance", "system.change_maintenance"),
+                NavItem(_("Audit log"), "system:audit_log", "system.view_audit_log"),
+                NavItem(_("Messages"), "system:message_list", "core.view_message"),
+            ],
+            models=["core.message"],
+        )

@@ -1,0 +1,22 @@
+"""URL map: each module's pages under its own prefix, the API under /api/v1/."""
+
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog, set_language
+
+from courtyard.core.access import PUBLIC, access
+
+from .api import api
+
+urlpatterns = [
+    path("", include("courtyard.core.urls")),
+    path("accounts/", include("courtyard.accounts.urls")),
+    path("estates/", include("courtyard.estates.urls")),
+    path("system/", include("courtyard.system.urls")),
+    path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
+    path("i18n/catalog.js", access(PUBLIC)(JavaScriptCatalog.as_view()), name="javascript_catalog"),
+    path("api/v1/", api.urls),
+]
+
+handler403 = "courtyard.core.views.permission_denied"
+handler404 = "courtyard.core.views.not_found"
+handler500 = "courtyard.core.views.server_error"

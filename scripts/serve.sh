@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Start the web server and the task worker together; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+BIND="${BIND:-127.0.0.1}"
+PY=.venv/bin/python
+
+.venv/bin/gunicorn courtyard.wsgi:application \
+  --bind "$BIND:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 \
+  --access-logfile - --error-logfile - --log-level warning &
+WEB=$!
+$PY manage.py run_huey --quiet &
+WORKER=$!
+
+stop() {
+  kill "$WEB" "$WORKER" 2>/dev/null || true
+  wait "$WEB" "$WORKER" 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+cat <<MSG
+
+  Courtyard is running at http://$BIND:$PORT/
+
+  Demo accounts (password Courtyard#2026):
+    admin       系统管理员 Administrator
+    service     客服专员 Customer service (first estate only)
+    finance     财务人员 Finance
+    supervisor  运维主管 Operations supervisor
+    tech1       维修人员 Technician
+    inspector1  巡检人员 Inspector
+
+  Press Ctrl-C to stop the web server and the worker.
+
+MSG
+wait -n "$WEB" "$WORKER"
