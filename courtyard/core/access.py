@@ -67,6 +67,8 @@ class AccessMixin:
 
 def declared_access(callback):
     """The declared rule of a resolved URL callback, or None."""
+    if getattr(callback, "courtyard_access", None) is not None:
+        return callback.courtyard_access
     view_class = getattr(callback, "view_class", None)
     if view_class is not None:
         rule = getattr(view_class, "access", None)
