@@ -36,7 +36,7 @@ run: setup
 	@bash scripts/serve.sh
 
 test: setup
-	@bash scripts/browser_deps.sh
+	@bash scripts/test_deps.sh
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Chromium is not installed (scripts/browser_deps.sh installs it)")
+        pytest.skip("Chromium is not installed (scripts/test_deps.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,0 +1,81 @@
+"""Benchmark helpers: a throw-away database, median and p95 timing, the same SQL run directly."""
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django():
+    """Django on a fresh database: SQLite in a temporary directory unless DATABASE_URL is set."""
+    os.environ.setdefault("COURTYARD_DATA_DIR", tempfile.mkdtemp(prefix="courtyard-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courtyard.settings")
+    os.environ["DEBUG"] = "0"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    call_command("migrate", verbosity=0)
+
+
+def timed(func, runs):
+    """Milliseconds of ``runs`` calls (after two warm-up calls)."""
+    func(), func()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples):
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return statistics.median(ordered), p95
+
+
+def report(label, samples, baseline=None):
+    median, p95 = summary(samples)
+    line = f"{label:<48} median {median:8.2f} ms   p95 {p95:8.2f} ms"
+    if baseline is not None:
+        base_median, base_p95 = summary(baseline)
+        line += f"   | same SQL directly: median {base_median:7.2f} ms  p95 {base_p95:7.2f} ms"
+        line += f"   (x{median / base_median:.1f})" if base_median else ""
+    print(line, flush=True)
+
+
+def captured_sql(func):
+    """The SQL statements (with parameters) that ``func`` runs."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        func()
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def run_sql(statements):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                    continue
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
+
+    return run

@@ -1,0 +1,47 @@
+"""The English and Simplified Chinese catalogues are complete: every string the code and the
+templates mark for translation has a translation, none is fuzzy."""
+
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(settings.BASE_DIR)
+LOCALE = ROOT / "courtyard" / "locale"
+IGNORE = [".venv/*", "node_modules/*", "var/*", "courtyard/static/vendor/*", "bench/*", "tests/*"]
+
+
+def incomplete(po_path):
+    catalogue = polib.pofile(str(po_path))
+    missing = [e.msgid for e in catalogue.untranslated_entries() if not e.obsolete]
+    fuzzy = [e.msgid for e in catalogue.fuzzy_entries()]
+    return missing, fuzzy
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_committed_catalogue_is_complete(language, domain):
+    po_path = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
+    if domain == "djangojs" and not po_path.exists():
+        pytest.skip("no JavaScript strings")
+    missing, fuzzy = incomplete(po_path)
+    assert missing == [], f"{len(missing)} untranslated in {po_path.name}: {missing[:20]}"
+    assert fuzzy == [], f"{len(fuzzy)} fuzzy in {po_path.name}: {fuzzy[:20]}"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
+def test_catalogues_cover_every_marked_string(tmp_path, settings, monkeypatch):
+    """Re-extract the strings into a copy of the catalogues: nothing new may appear."""
+    copy = tmp_path / "locale"
+    shutil.copytree(LOCALE, copy, ignore=shutil.ignore_patterns("*.mo"))
+    settings.LOCALE_PATHS = [copy]
+    monkeypatch.chdir(ROOT)
+    call_command(
+        "makemessages", locale=["zh_Hans"], ignore_patterns=IGNORE, verbosity=0, no_obsolete=True
+    )
+    missing, fuzzy = incomplete(copy / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    assert missing == [], f"{len(missing)} strings lack a Chinese translation: {missing[:30]}"
+    assert fuzzy == [], f"{len(fuzzy)} fuzzy Chinese translations: {fuzzy[:30]}"
