@@ -1,7 +1,8 @@
 """Core pages: home, jobs, protected file downloads, the estate filter, error pages."""
 
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -78,41 +79,57 @@ def inbox(request):
     return render(request, "core/inbox.html", {"items": items})
 
 
+def _shell_template(request):
+    """Staff see errors inside the shell; visitors and residents on the plain centred page."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and not user.is_resident:
+        return "base.html"
+    return "base_simple.html"
+
+
+def _error_page(request, status, title, text, icon):
+    context = {
+        "base_template": _shell_template(request),
+        "status": status,
+        "title": title,
+        "text": text,
+        "icon": icon,
+    }
+    return render(request, "core/error.html", context, status=status)
+
+
 def csrf_failure(request, reason=""):
-    return render(
+    return _error_page(
         request,
-        "core/error.html",
-        {
-            "title": _("Your session form has expired"),
-            "text": _("The form could not be verified. Go back, reload the page and try again."),
-        },
-        status=403,
+        403,
+        _("Your session form has expired"),
+        _("The form could not be verified. Go back, reload the page and try again."),
+        "ti-refresh-alert",
     )
 
 
 def permission_denied(request, exception=None):
-    return render(request, "core/403.html", status=403)
+    return render(request, "core/403.html", {"base_template": _shell_template(request)}, status=403)
 
 
 def not_found(request, exception=None):
-    return render(
+    return _error_page(
         request,
-        "core/error.html",
-        {
-            "title": _("Not found"),
-            "text": _("The page or record does not exist, or is outside your data scope."),
-        },
-        status=404,
+        404,
+        _("Not found"),
+        _("The page or record does not exist, or is outside your data scope."),
+        "ti-map-search",
     )
 
 
 def server_error(request):
-    return render(
-        request,
-        "core/error.html",
-        {
-            "title": _("Something went wrong"),
-            "text": _("The error has been logged. Please try again."),
-        },
-        status=500,
-    )
+    # Rendered without the request: the shell's context needs the database, which may be
+    # what failed.
+    context = {
+        "base_template": "base_simple.html",
+        "status": 500,
+        "title": _("Something went wrong"),
+        "text": _("The error has been logged. Please try again."),
+        "icon": "ti-alert-triangle",
+    }
+    return HttpResponseServerError(render_to_string("core/error.html", context))

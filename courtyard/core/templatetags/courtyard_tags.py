@@ -1,0 +1,201 @@
+"""Template helpers for the shell and the generic pages: URLs, values, badges, navigation."""
+
+import datetime
+import importlib.metadata
+from decimal import Decimal
+
+from django import forms, template
+from django.db.models import Model
+from django.template.defaultfilters import date as date_filter
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from ..audit import SOURCES
+
+register = template.Library()
+
+EMPTY = "—"
+
+# Status values (of any module) → Tabler colour. Unknown values stay neutral.
+STATUS_COLOURS = {
+    "queued": "secondary",
+    "pending": "yellow",
+    "draft": "secondary",
+    "running": "blue",
+    "in_progress": "blue",
+    "processing": "blue",
+    "dispatched": "azure",
+    "accepted": "azure",
+    "sent": "green",
+    "succeeded": "green",
+    "done": "green",
+    "completed": "green",
+    "closed": "secondary",
+    "paid": "green",
+    "published": "green",
+    "active": "green",
+    "approved": "green",
+    "normal": "green",
+    "occupied": "green",
+    "vacant": "secondary",
+    "unpaid": "orange",
+    "overdue": "red",
+    "failed": "red",
+    "rejected": "red",
+    "abnormal": "red",
+    "cancelled": "secondary",
+    "void": "secondary",
+    "voided": "secondary",
+    "expired": "secondary",
+}
+
+
+@register.simple_tag
+def object_url(obj, action):
+    """URL of ``<app>:<model>_<action>`` for ``obj`` ("" when the module has no such page)."""
+    opts = obj._meta
+    try:
+        return reverse(f"{opts.app_label}:{opts.model_name}_{action}", args=[obj.pk])
+    except NoReverseMatch:
+        pass
+    if action == "detail":
+        try:
+            return obj.get_absolute_url()
+        except (AttributeError, NoReverseMatch):
+            pass
+    return ""
+
+
+@register.filter
+def display(value, mode=""):
+    """A value for a detail page or a table cell: yes/no badges, "—" for nothing.
+
+    Records link to their page unless ``mode`` is "plain" (the cell is a link already).
+    """
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        if value:
+            return format_html('<span class="badge bg-green-lt">{}</span>', _("Yes"))
+        return format_html('<span class="badge bg-secondary-lt">{}</span>', _("No"))
+    if isinstance(value, datetime.datetime):
+        return date_filter(value, "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return date_filter(value, "Y-m-d")
+    if isinstance(value, Decimal):
+        return number_format(value, force_grouping=True)
+    if isinstance(value, Model):
+        try:
+            url = "" if mode == "plain" else value.get_absolute_url()
+        except (AttributeError, NoReverseMatch):
+            url = ""
+        if url:
+            return format_html('<a href="{}">{}</a>', url, value)
+        return str(value)
+    return value
+
+
+@register.filter
+def status_colour(value):
+    """Tabler colour name for a status value, e.g. ``bg-{{ job.status|status_colour }}-lt``."""
+    return STATUS_COLOURS.get(str(value).lower(), "secondary")
+
+
+@register.filter
+def mask_phone(value):
+    """138****5678: phone numbers shown in lists to people who may not see them in full."""
+    text = str(value or "")
+    if len(text) < 7:
+        return text
+    return f"{text[:3]}****{text[-4:]}"
+
+
+@register.filter
+def change_source(entry):
+    """The translated source (web, API, import, task) of an auditlog entry."""
+    source = (entry.additional_data or {}).get("source") if entry.additional_data else None
+    return SOURCES.get(source, source or EMPTY)
+
+
+@register.filter
+def change_pairs(entry):
+    """(field, old, new) triples of an auditlog entry, with "None" shown as "—"."""
+    result = []
+    for field, values in entry.changes_display_dict.items():
+        if isinstance(values, (list, tuple)) and len(values) == 2:
+            old, new = ("" if v in (None, "None") else v for v in values)
+        else:
+            old, new = "", values
+        result.append((field, old or EMPTY, new or EMPTY))
+    return result
+
+
+@register.filter
+def styled(field):
+    """Render a bound field with its Tabler class (filter forms are plain django-filter forms)."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
+        css = ""
+    elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+        css = "form-select"
+    else:
+        css = "form-control"
+    existing = widget.attrs.get("class", "")
+    if css and css not in existing:
+        css = f"{existing} {css}".strip()
+    else:
+        css = existing
+    attrs = {"class": css} if css else {}
+    if isinstance(widget, forms.TextInput) and field.name == "q":
+        attrs["placeholder"] = _("Search…")
+    return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def nav_entries(navigation, path):
+    """The navigation with resolved URLs; the entry whose URL is the longest prefix is active."""
+    modules = []
+    best = ""
+    for module, items in navigation:
+        entries = []
+        for item in items:
+            try:
+                href = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            entries.append({"label": item.label, "href": href, "active": False})
+            if href != "/" and path.startswith(href) and len(href) > len(best):
+                best = href
+        if entries:
+            modules.append({"module": module, "items": entries, "active": False})
+    for group in modules:
+        for entry in group["items"]:
+            if best and entry["href"] == best:
+                entry["active"] = group["active"] = True
+    return modules
+
+
+@register.simple_tag
+def courtyard_version():
+    try:
+        return importlib.metadata.version("courtyard")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+@register.simple_tag
+def page_range(page, around=2):
+    """Page numbers to show, with ``None`` where pages are skipped: 1 … 4 5 [6] 7 8 … 20."""
+    last = page.paginator.num_pages
+    current = page.number
+    numbers = []
+    for number in range(1, last + 1):
+        if number in (1, last) or abs(number - current) <= around:
+            numbers.append(number)
+        elif numbers and numbers[-1] is not None:
+            numbers.append(None)
+    return numbers
