@@ -10,6 +10,17 @@ def _english(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached state (parameters, maintenance mode) must not leak from one test to the next:
+    the database rolls back after a test, the cache does not."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def admin_user(db):
     return make_user("admin", superuser=True)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from courtyard.core.access import PUBLIC, access
+from courtyard.system.views import maintenance_notice
 
 from .api import api
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("courtyard.accounts.urls")),
     path("estates/", include("courtyard.estates.urls")),
     path("system/", include("courtyard.system.urls")),
+    path("maintenance/", maintenance_notice, name="maintenance_notice"),
     path("i18n/setlang/", access(PUBLIC)(set_language), name="set_language"),
     path("i18n/catalog.js", access(PUBLIC)(JavaScriptCatalog.as_view()), name="javascript_catalog"),
     path("api/v1/", api.urls),

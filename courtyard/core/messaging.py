@@ -195,3 +195,30 @@ def deliver(message_id):
         message.last_error = ""
         message.save(update_fields=["attempts", "provider_ref", "status", "sent_at", "last_error"])
         return False
+
+
+def retry_message(actor, message):
+    """Queue a failed message again for a fresh round of delivery attempts."""
+    from .exceptions import StateConflict
+    from .scoping import require_action
+    from .tasks import deliver_message_task
+    from .timeline import record_event
+
+    require_action(actor, Message, "change")
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status != MessageStatus.FAILED:
+            raise StateConflict(_("Only a failed message can be sent again."), "not_failed")
+        record_event(
+            message,
+            actor,
+            "retried",
+            _("Queued again after a failed delivery"),
+            attempts=message.attempts,
+            last_error=message.last_error,
+        )
+        message.status = MessageStatus.QUEUED
+        message.attempts = 0
+        message.save(update_fields=["status", "attempts"])
+        transaction.on_commit(lambda: deliver_message_task(message.pk))
+    return message

@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .audit import AuditedMixin
+from .audit import AuditedMixin, register
 from .choices import JobStatus, MessageChannel, MessageStatus
 
 
@@ -126,7 +126,7 @@ class Message(models.Model):
         return f"{self.get_channel_display()} → {self.recipient}"
 
 
-class ParameterValue(models.Model):
+class ParameterValue(AuditedMixin, models.Model):
     """The stored value of one registered system parameter (see core.parameters)."""
 
     key = models.CharField(_("key"), max_length=100, unique=True)
@@ -142,6 +142,10 @@ class ParameterValue(models.Model):
 
     def __str__(self):
         return self.key
+
+
+# Parameter changes appear in the audit log: who changed which value from what to what.
+register(ParameterValue)
 
 
 class Job(models.Model):

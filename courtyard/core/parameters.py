@@ -116,6 +116,9 @@ def set_value(key, raw, user=None):
         ParameterValue.objects.update_or_create(
             key=key, defaults={"value": value, "updated_by": user}
         )
+        # Forget the cached values now (the writer reads its own write) and again after
+        # commit (another process may have cached the old values in between).
+        cache.delete(CACHE_KEY)
         transaction.on_commit(lambda: cache.delete(CACHE_KEY))
     return param.load(value)
 

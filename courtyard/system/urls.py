@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "system"
-urlpatterns = []
+urlpatterns = [
+    path("parameters/", views.parameters, name="parameters"),
+    path("maintenance/", views.maintenance, name="maintenance"),
+    path("audit-log/", views.audit_log, name="audit_log"),
+    path("messages/", views.message_list, name="message_list"),
+    path("messages/<int:pk>/", views.message_detail, name="message_detail"),
+    path("messages/<int:pk>/retry/", views.message_retry, name="message_retry"),
+]

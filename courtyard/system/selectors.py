@@ -1,0 +1,162 @@
+"""Reads of the system pages: the maintenance state (cached for every process), the audit
+trail, the security log and the message outbox."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from auditlog.models import LogEntry
+from django.core.cache import cache
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from courtyard.accounts.models import SecurityEvent
+from courtyard.core import parameters
+from courtyard.core.models import Message, ParameterValue
+from courtyard.core.scoping import restrict
+
+from .models import MaintenanceWindow
+
+CACHE_KEY = "courtyard:maintenance"
+CACHE_SECONDS = 30  # a safety net: every switch also clears the cached state at once
+
+
+@dataclass(frozen=True)
+class MaintenanceState:
+    is_on: bool = False
+    until: datetime | None = None
+    message: str = ""
+
+
+def maintenance_state():
+    """The current maintenance state, from the shared cache or the database."""
+    cached = cache.get(CACHE_KEY)
+    if cached is None:
+        row = MaintenanceWindow.objects.filter(pk=MaintenanceWindow.SINGLETON_PK).first()
+        cached = {
+            "is_on": bool(row and row.is_on),
+            "until": row.until.isoformat() if row and row.until else None,
+            "message": row.message if row else "",
+        }
+        cache.set(CACHE_KEY, cached, CACHE_SECONDS)
+    until = parse_datetime(cached["until"]) if cached["until"] else None
+    return MaintenanceState(cached["is_on"], until, cached["message"])
+
+
+def forget_maintenance_state():
+    cache.delete(CACHE_KEY)
+
+
+def is_maintenance_admin(user):
+    """Administrators keep working during maintenance; everybody else waits."""
+    return user.is_authenticated and (
+        user.is_superuser or user.has_perm("system.change_maintenance")
+    )
+
+
+def audit_entries():
+    return LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+
+
+def security_events():
+    return SecurityEvent.objects.select_related("user", "actor").order_by("-at", "-pk")
+
+
+def messages_visible_to(user):
+    return restrict(Message.objects.select_related("recipient_user"), user, "view")
+
+
+def readable_changes(entries):
+    """Give each log entry ``rows``: (field label, old, new) in words, resolving foreign keys
+    with one query per related model for the whole page."""
+    entries = list(entries)
+    wanted = {}  # related model -> set of primary keys
+    for entry in entries:
+        model = entry.content_type.model_class()
+        for name, values in (entry.changes or {}).items():
+            field = _field(model, name)
+            if field is not None and field.many_to_one and isinstance(values, list):
+                wanted.setdefault(field.related_model, set()).update(
+                    v for v in values if v not in (None, "None", "")
+                )
+    parameter_labels = {p.key: str(p.label) for p in parameters.registered()}
+    resolved = {}
+    for model, pks in wanted.items():
+        valid = set()
+        for pk in pks:
+            try:
+                valid.add(model._meta.pk.to_python(pk))
+            except Exception:  # a legacy value that is not a key: shown as stored
+                continue
+        resolved[model] = {str(k): str(v) for k, v in model._base_manager.in_bulk(valid).items()}
+    for entry in entries:
+        model = entry.content_type.model_class()
+        entry.type_label = str(model._meta.verbose_name).capitalize() if model else ""
+        entry.object_label = entry.object_repr
+        if model is ParameterValue and entry.object_repr in parameter_labels:
+            entry.object_label = parameter_labels[entry.object_repr]
+        entry.rows = [
+            _change_row(entry.content_type.model_class(), name, values, resolved)
+            for name, values in (entry.changes or {}).items()
+        ]
+    return entries
+
+
+def _field(model, name):
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except Exception:
+        return None
+    return field if field.concrete else None
+
+
+def _change_row(model, name, values, resolved):
+    field = _field(model, name)
+    label = getattr(field, "verbose_name", name) if field is not None else name
+    if isinstance(values, dict):  # many-to-many: {"operation": "add", "objects": [...]}
+        sign = "+" if values.get("operation") == "add" else "−"
+        return label, "", " ".join(f"{sign}{o}" for o in values.get("objects", []))
+    old, new = (list(values) + [None, None])[:2]
+    return label, _shown(field, old, resolved), _shown(field, new, resolved)
+
+
+def _shown(field, value, resolved):
+    if value in (None, "None"):
+        return "—"
+    if field is None:
+        return str(value)
+    if field.many_to_one:
+        return resolved.get(field.related_model, {}).get(str(value), f"#{value}")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.get_internal_type() == "BooleanField":
+        return _("Yes") if value in (True, "True") else _("No")
+    return str(value)
+
+
+def mask_recipient(message):
+    """138****5678 for phone numbers, a***@example.com for addresses."""
+    recipient = message.recipient or ""
+    if "@" in recipient:
+        name, _at, domain = recipient.partition("@")
+        return f"{name[:1]}***@{domain}"
+    if len(recipient) < 7:
+        return recipient
+    return f"{recipient[:3]}****{recipient[-4:]}"
+
+
+def with_shown_recipient(messages, viewer):
+    """Set ``shown_recipient``: in full for those who may manage messages, masked otherwise."""
+    full = viewer.has_perm("core.change_message")
+    messages = list(messages)
+    for message in messages:
+        message.shown_recipient = message.recipient if full else mask_recipient(message)
+    return messages
+
+
+def sign_in_refusal(user):
+    """Why ``user`` may not sign in now (maintenance mode), or None."""
+    if maintenance_state().is_on and not is_maintenance_admin(user):
+        return _("System upgrade in progress: only administrators can sign in until it ends.")
+    return None

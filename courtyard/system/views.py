@@ -1,0 +1,158 @@
+"""System pages: parameters, maintenance mode, the audit log and the message outbox."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from courtyard.core import messaging
+from courtyard.core.access import PUBLIC, access
+from courtyard.core.exceptions import StateConflict
+from courtyard.core.timeline import events_for
+
+from . import selectors, services
+from .filters import AuditLogFilterSet, MessageFilterSet, SecurityEventFilterSet
+from .forms import MaintenanceForm, ParametersForm, field_name
+from .tables import AuditLogTable, MessageTable, SecurityEventTable
+
+
+@access("system.change_parameters")
+def parameters(request):
+    form = ParametersForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.save_parameters(request.user, form.raw_values())
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field_name(key), error)
+            form.style_fields()
+        else:
+            if changed:
+                messages.success(request, _("The parameters have been saved."))
+            else:
+                messages.info(request, _("Nothing was changed."))
+            return redirect("system:parameters")
+    return render(
+        request, "system/parameters.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@access("system.change_maintenance")
+def maintenance(request):
+    state = selectors.maintenance_state()
+    form = MaintenanceForm(request.POST or None, state=state)
+    if request.method == "POST" and form.is_valid():
+        switch_on = request.POST.get("action") == "on"
+        try:
+            services.switch_maintenance(
+                request.user,
+                on=switch_on,
+                until=form.cleaned_data["until"],
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+            form.style_fields()
+        else:
+            if switch_on:
+                messages.warning(
+                    request,
+                    _("Maintenance mode is on: only administrators can sign in and work."),
+                )
+            else:
+                messages.success(request, _("Maintenance mode is off: everybody can sign in."))
+            return redirect("system:maintenance")
+    return render(
+        request,
+        "system/maintenance.html",
+        {"form": form, "state": state},
+        status=400 if form.errors else 200,
+    )
+
+
+@access(PUBLIC)
+def maintenance_notice(request):
+    """Where signed-in non-administrators wait while the system is being upgraded."""
+    state = selectors.maintenance_state()
+    return render(request, "system/maintenance_notice.html", {"state": state})
+
+
+@access("system.view_audit_log")
+def audit_log(request):
+    tab = "security" if request.GET.get("tab") == "security" else "changes"
+    if tab == "security":
+        filterset_class, table_class = SecurityEventFilterSet, SecurityEventTable
+        queryset = selectors.security_events()
+    else:
+        filterset_class, table_class = AuditLogFilterSet, AuditLogTable
+        queryset = selectors.audit_entries()
+    data = request.GET.copy()
+    data.pop("tab", None)
+    filterset = filterset_class(data or None, queryset, request=request)
+    if filterset.is_bound and filterset.is_valid():
+        queryset = filterset.qs
+    table = table_class(queryset, request)
+    page = table.page()
+    if tab == "changes":
+        page.object_list = selectors.readable_changes(page.object_list)
+    return render(
+        request,
+        "system/audit_log.html",
+        {"tab": tab, "filterset": filterset, "table": table, "page": page},
+    )
+
+
+@access("core.view_message")
+def message_list(request):
+    queryset = selectors.messages_visible_to(request.user)
+    filterset = MessageFilterSet(request.GET or None, queryset, request=request)
+    if filterset.is_bound and filterset.is_valid():
+        queryset = filterset.qs
+    table = MessageTable(queryset, request)
+    page = table.page()
+    page.object_list = selectors.with_shown_recipient(page.object_list, request.user)
+    return render(
+        request,
+        "system/message_list.html",
+        {"filterset": filterset, "table": table, "page": page},
+    )
+
+
+def _message(request, pk):
+    message = selectors.messages_visible_to(request.user).filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    return message
+
+
+@access("core.view_message")
+def message_detail(request, pk):
+    message = _message(request, pk)
+    selectors.with_shown_recipient([message], request.user)
+    return render(
+        request,
+        "system/message_detail.html",
+        {
+            "message": message,
+            "events": events_for(message),
+            "can_retry": request.user.has_perm("core.change_message"),
+        },
+    )
+
+
+@require_POST
+@access("core.change_message")
+def message_retry(request, pk):
+    message = _message(request, pk)
+    try:
+        messaging.retry_message(request.user, message)
+    except StateConflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The message has been queued again."))
+    return redirect("system:message_detail", pk=message.pk)
