@@ -1,11 +1,26 @@
-"""Account forms."""
+"""Account forms: they collect input; the rules live in services and passwords."""
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.forms import StyledForm, StyledFormMixin
+
+from . import passwords
+
+CODE_WIDGET_ATTRS = {
+    "autocomplete": "one-time-code",
+    "inputmode": "numeric",
+    "pattern": "[0-9]*",
+    "maxlength": 8,
+    "autofocus": True,
+}
 
 
 class LoginForm(auth_forms.AuthenticationForm):
+    # One message for a wrong password, an unknown user and a deactivated account alike.
     error_messages = {
         "invalid_login": _("Wrong username or password."),
         "inactive": _("Wrong username or password."),
@@ -16,6 +31,121 @@ class LoginForm(auth_forms.AuthenticationForm):
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        # Maintenance mode belongs to the system app (above accounts), hence the late import.
+        from courtyard.system.selectors import sign_in_refusal
 
-class PasswordChangeForm(auth_forms.PasswordChangeForm):
-    pass
+        refusal = sign_in_refusal(user)
+        if refusal:
+            raise ValidationError(refusal, code="maintenance")
+
+
+class OneTimeCodeForm(StyledForm):
+    """The second sign-in step, and the first code of a new device."""
+
+    token = forms.CharField(
+        label=_("Code"), max_length=8, widget=forms.TextInput(attrs=CODE_WIDGET_ATTRS)
+    )
+
+
+class NewPasswordMixin:
+    """Two new-password fields that must match and meet the policy."""
+
+    def clean_new_password2(self):
+        first = self.cleaned_data.get("new_password1")
+        second = self.cleaned_data.get("new_password2")
+        if first and second and first != second:
+            raise ValidationError(_("The two passwords do not match."), code="password_mismatch")
+        if second:
+            password_validation.validate_password(second, getattr(self, "user", None))
+        return second
+
+
+def new_password_fields():
+    return (
+        forms.CharField(
+            label=_("New password"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+            help_text=passwords.POLICY_HELP,
+        ),
+        forms.CharField(
+            label=_("Repeat the new password"),
+            strip=False,
+            widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        ),
+    )
+
+
+class PasswordChangeForm(StyledFormMixin, NewPasswordMixin, forms.Form):
+    old_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1, new_password2 = new_password_fields()
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+    def clean_old_password(self):
+        old = self.cleaned_data["old_password"]
+        if not self.user.check_password(old):
+            raise ValidationError(
+                _("The current password is not correct."), code="password_incorrect"
+            )
+        return old
+
+    def clean_new_password2(self):
+        second = super().clean_new_password2()
+        if second:
+            passwords.check_differs_from_current(self.user, second)
+        return second
+
+
+class ProfileForm(StyledForm):
+    full_name = forms.CharField(label=_("Full name"), max_length=100)
+    position = forms.CharField(label=_("Position"), max_length=100, required=False)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        help_text=_("Used for password reset and sign-in codes."),
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordResetRequestForm(StyledForm):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+
+class PasswordResetForm(StyledFormMixin, NewPasswordMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Code"), max_length=8, widget=forms.TextInput(attrs=CODE_WIDGET_ATTRS)
+    )
+    new_password1, new_password2 = new_password_fields()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_fields()
+
+
+class MessageDeviceForm(StyledForm):
+    channel = forms.ChoiceField(
+        label=_("Send the codes by"),
+        choices=[("sms", _("SMS to my mobile phone")), ("email", _("Email"))],
+        widget=forms.RadioSelect,
+    )

@@ -4,6 +4,8 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +16,14 @@ from .choices import SecurityEventKind
 
 # Paths a user may reach while a password change or second-factor set-up is pending.
 ALWAYS_ALLOWED_PREFIXES = ("/static/", "/i18n/", "/accounts/logout/", "/maintenance/")
+LAST_ACTIVITY = "last_activity"
+
+
+def go_to(request, url):
+    """A redirect that also works for an HTMX request (which would swap the page in)."""
+    if getattr(request, "htmx", False):
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 class IdleTimeoutMiddleware:
@@ -26,7 +36,7 @@ class IdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
             now = int(time.time())
-            last = request.session.get("last_activity")
+            last = request.session.get(LAST_ACTIVITY)
             limit = parameters.get("security.idle_timeout_minutes") * 60
             if last is not None and now - last > limit:
                 from .services import record_security_event
@@ -34,8 +44,9 @@ class IdleTimeoutMiddleware:
                 record_security_event(SecurityEventKind.TIMED_OUT, request=request, user=user)
                 logout(request)
                 messages.info(request, _("You were signed out after a period of inactivity."))
-                return redirect(f"{reverse('accounts:login')}?next={request.get_full_path()}")
-            request.session["last_activity"] = now
+                login_url = redirect_to_login(request.get_full_path())["Location"]
+                return go_to(request, login_url)
+            request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 
 
@@ -51,19 +62,22 @@ class AccountGuardMiddleware:
         if (
             user is not None
             and user.is_authenticated
+            and not user.is_resident
             and not request.path.startswith("/api/")
             and not request.path.startswith(ALWAYS_ALLOWED_PREFIXES)
         ):
-            target = self.pending_step(request, user)
-            if target and request.path != target:
-                return redirect(target)
+            step = self.pending_step(user)
+            if step and not request.path.startswith(step):
+                return go_to(request, step[0])
         return self.get_response(request)
 
-    def pending_step(self, request, user):
+    def pending_step(self, user):
+        """The page the user must finish first, followed by the pages that step may use."""
         if user.must_change_password:
-            return reverse("accounts:password_change")
+            return (reverse("accounts:password_change"),)
         from .services import requires_second_factor
 
         if requires_second_factor(user) and not user.is_verified():
-            return reverse("accounts:two_factor")
+            # The profile stays open: a phone or email may be needed for SMS / email codes.
+            return (reverse("accounts:two_factor"), reverse("accounts:profile"))
         return None

@@ -4,8 +4,12 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MIN_LENGTH = 8
+POLICY_HELP = gettext_lazy(
+    "At least 8 characters, with letters, digits and a special character (such as # or @)."
+)
 
 
 class CourtyardPasswordValidator:
@@ -26,6 +30,13 @@ class CourtyardPasswordValidator:
             )
 
     def get_help_text(self):
-        return _(
-            "At least 8 characters, with letters, digits and a special character (such as # or @)."
+        return str(POLICY_HELP)
+
+
+def check_differs_from_current(user, password):
+    """A user changing their own password must choose a new one."""
+    if user is not None and user.pk and user.check_password(password):
+        raise ValidationError(
+            _("The new password must be different from the current one."),
+            code="password_unchanged",
         )

@@ -4,17 +4,41 @@ Every function takes the acting user (or the request, for sign-in events) first 
 its writes in one transaction.
 """
 
+import math
+import re
+import secrets
+from base64 import b32encode
+from datetime import timedelta
+
+import segno
+from axes.models import AccessAttempt
+from axes.utils import reset as reset_axes_attempts
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user, match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from courtyard.core import parameters
 from courtyard.core.audit import current_source
 from courtyard.core.messaging import queue_message
 
-from .choices import SecurityEventKind
-from .models import ApiToken, SecurityEvent
+from . import passwords
+from .choices import CodePurpose, SecurityEventKind, UserKind
+from .models import ApiToken, MessageDevice, OneTimeCode, SecurityEvent, User
+
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+PROFILE_FIELDS = ("full_name", "position", "phone", "email")
+CODE_DIGITS = 6
+MAX_CODE_ATTEMPTS = 5
+# A new reset code is not sent sooner than this after the last one (no SMS bombing).
+CODE_RESEND_INTERVAL = timedelta(seconds=60)
 
 
 def client_ip(request):
@@ -90,7 +114,13 @@ def send_sign_in_code(device):
 
 
 def set_password(actor, user, raw_password, *, must_change):
-    """Store a new password; by an administrator (must_change) or by the user themselves."""
+    """Store a new password; by an administrator (must_change) or by the user themselves.
+
+    The policy applies either way; a user choosing their own password must also pick a new one.
+    """
+    password_validation.validate_password(raw_password, user)
+    if actor == user:
+        passwords.check_differs_from_current(user, raw_password)
     with transaction.atomic():
         user.set_password(raw_password)
         user.must_change_password = must_change
@@ -103,3 +133,246 @@ def set_password(actor, user, raw_password, *, must_change):
         )
         record_security_event(kind, user=user, actor=actor)
     return user
+
+
+# -- lockout -----------------------------------------------------------------------------
+
+
+def lockout_minutes_left(username):
+    """Whole minutes until ``username`` may sign in again (0 when it is not locked).
+
+    Works from axes' attempts alone, so an unknown username reads exactly like a real one.
+    """
+    if not username:
+        return 0
+    cool_off = settings.AXES_COOLOFF_TIME
+    now = timezone.now()
+    recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=now - cool_off)
+    totals = recent.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+    if (totals["failures"] or 0) < settings.AXES_FAILURE_LIMIT:
+        return 0
+    left = (totals["last"] + cool_off - now).total_seconds()
+    return max(1, math.ceil(left / 60))
+
+
+# -- profile -----------------------------------------------------------------------------
+
+
+def update_profile(actor, user, **fields):
+    """Change a user's name, position, phone and email (their own, or anyone's with
+    ``accounts.change_user``)."""
+    if actor.pk != user.pk and not actor.has_perm("accounts.change_user"):
+        raise PermissionDenied
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_profile() got unexpected fields: {sorted(unknown)}")
+    values = {name: str(value or "").strip() for name, value in fields.items()}
+    errors = {}
+    if "full_name" in values and not values["full_name"]:
+        errors["full_name"] = _("Enter the full name.")
+    if values.get("phone") and not PHONE_PATTERN.match(values["phone"]):
+        errors["phone"] = _("Enter an 11-digit mainland mobile number, such as 13812345678.")
+    if values.get("email"):
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            errors["email"] = _("Enter a valid email address.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for name, value in values.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(values))
+    return user
+
+
+# -- forgotten password --------------------------------------------------------------------
+
+
+def account_for_sign_in_name(name):
+    """The active account a sign-in name refers to: a username, or a resident's phone."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(username=name) | Q(kind=UserKind.RESIDENT, phone=name))
+        .first()
+    )
+
+
+def _code_hash(user, code):
+    return salted_hmac(
+        "courtyard.accounts.one_time_code", f"{user.pk}:{code}", algorithm="sha256"
+    ).hexdigest()
+
+
+def request_password_reset(request, username):
+    """Send a one-time reset code to the account's bound phone (else email).
+
+    Returns nothing that tells whether the account exists: the page answers the same either way.
+    """
+    user = account_for_sign_in_name(username)
+    if user is None:
+        return
+    channel, recipient = ("sms", user.phone) if user.phone else ("email", user.email)
+    if not recipient:
+        return
+    now = timezone.now()
+    codes = OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET)
+    if codes.filter(created_at__gt=now - CODE_RESEND_INTERVAL).exists():
+        return
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    minutes = parameters.get("security.code_ttl_minutes")
+    body = _(
+        "Your Courtyard password reset code is %(code)s. It is valid for %(minutes)d minutes. "
+        "If you did not ask for it, ignore this message."
+    ) % {"code": code, "minutes": minutes}
+    with transaction.atomic():
+        # Only the newest code counts: older unused ones are withdrawn.
+        codes.filter(used_at__isnull=True).delete()
+        OneTimeCode.objects.create(
+            user=user,
+            purpose=CodePurpose.PASSWORD_RESET,
+            code_hash=_code_hash(user, code),
+            channel=channel,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+        queue_message(
+            channel,
+            recipient,
+            body,
+            user=user,
+            subject=_("Password reset code"),
+            purpose="password_reset",
+        )
+
+
+def reset_password_with_code(request, username, code, new_password):
+    """Set a new password for the holder of a valid reset code; unlocks the account.
+
+    Raises ValidationError (on ``code`` or ``new_password1``) and changes nothing but the
+    code's attempt counter when the code is wrong, expired, used up, or the password is weak.
+    """
+    user = account_for_sign_in_name(username)
+    record = (
+        OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET).first()
+        if user
+        else None
+    )
+    code = (code or "").strip()
+    if record is None:
+        raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
+    if record.used_at is not None:
+        raise ValidationError(
+            {"code": _("This code has already been used. Request a new one.")}, code="code_used"
+        )
+    if record.expires_at <= timezone.now():
+        raise ValidationError(
+            {"code": _("This code has expired. Request a new one.")}, code="code_expired"
+        )
+    if record.attempts >= MAX_CODE_ATTEMPTS:
+        raise ValidationError(
+            {"code": _("Too many wrong codes. Request a new one.")}, code="code_attempts"
+        )
+    if not constant_time_compare(record.code_hash, _code_hash(user, code)):
+        OneTimeCode.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+        raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as error:
+        raise ValidationError({"new_password1": error.error_list})
+    with transaction.atomic():
+        # The conditional update makes the code single use even under concurrent requests.
+        claimed = OneTimeCode.objects.filter(pk=record.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not claimed:
+            raise ValidationError(
+                {"code": _("This code has already been used. Request a new one.")},
+                code="code_used",
+            )
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        record_security_event(SecurityEventKind.PASSWORD_RESET, request=request, user=user)
+        reset_axes_attempts(username=user.username)
+    return user
+
+
+# -- second factor ---------------------------------------------------------------------------
+
+
+def confirmed_devices(user):
+    return list(devices_for_user(user, confirmed=True))
+
+
+def start_totp_setup(user):
+    """A fresh, unconfirmed authenticator-app device (replacing an unfinished one)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+
+
+def pending_totp_device(user):
+    return TOTPDevice.objects.filter(user=user, confirmed=False).first()
+
+
+def totp_qr_data_uri(device):
+    """The otpauth:// link of ``device`` as an inline SVG QR code."""
+    return segno.make_qr(device.config_url, error="m").svg_data_uri(scale=5, border=2)
+
+
+def totp_secret(device):
+    """The key in base32, for typing into an app that cannot scan, in groups of four."""
+    key = b32encode(device.bin_key).decode().rstrip("=")
+    return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
+
+
+def start_message_device(user, channel):
+    """An unconfirmed SMS or email code device; its first code is sent at once."""
+    recipient = {"sms": user.phone, "email": user.email}.get(channel)
+    if recipient is None:
+        raise ValidationError({"channel": _("Choose SMS or email.")}, code="invalid")
+    if not recipient:
+        message = (
+            _("Add a mobile number to your profile first.")
+            if channel == "sms"
+            else _("Add an email address to your profile first.")
+        )
+        raise ValidationError({"channel": message}, code="no_recipient")
+    name = _("SMS code") if channel == "sms" else _("Email code")
+    with transaction.atomic():
+        MessageDevice.objects.filter(user=user, confirmed=False).delete()
+        device = MessageDevice.objects.create(
+            user=user, name=name, channel=channel, confirmed=False
+        )
+        device.generate_challenge()
+    return device
+
+
+def pending_message_device(user):
+    return MessageDevice.objects.filter(user=user, confirmed=False).first()
+
+
+def confirm_device(request, user, device, token):
+    """Confirm a new device with its first code; from then on sign-in asks for a code."""
+    if device is None or device.user_id != user.pk or device.confirmed:
+        raise ValidationError(_("Start the set-up again."), code="no_device")
+    if not device.verify_token((token or "").strip()):
+        raise ValidationError({"token": _("The code is not correct.")}, code="wrong_code")
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record_security_event(
+            SecurityEventKind.OTP_ENROLLED, request=request, user=user, detail=device.name
+        )
+    return device
+
+
+def remove_device(user, device):
+    """Remove one of the user's own second-factor devices."""
+    if device is None or device.user_id != user.pk:
+        raise PermissionDenied
+    device.delete()
