@@ -51,8 +51,14 @@ class Parameter:
                 value = Decimal(str(raw).strip())
             except InvalidOperation:
                 raise ValidationError(_("Enter a number."), code="invalid")
+            if not value.is_finite():  # "NaN" and "Infinity" parse, but are no amount
+                raise ValidationError(_("Enter a number."), code="invalid")
         elif self.kind == DATETIME:
-            if parse_datetime(str(raw)) is None:
+            try:
+                parsed = parse_datetime(str(raw))
+            except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+                parsed = None
+            if parsed is None:
                 raise ValidationError(_("Enter a valid date and time."), code="invalid")
             return str(raw)
         else:
