@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from courtyard.accounts.api import TokenAuth
 from courtyard.accounts.api import router as accounts_router
+from courtyard.accounts.api_admin import router as accounts_admin_router
 from courtyard.core.api import install_error_handlers
 from courtyard.estates.api import router as estates_router
 
@@ -18,4 +19,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", accounts_router)
+api.add_router("/", accounts_admin_router)
 api.add_router("/", estates_router)

@@ -19,7 +19,9 @@ class StyledFormMixin:
                 css = ""
             else:
                 css = "form-control"
-            if self.is_bound and name in self.errors:
+            # Only errors already found: calling self.errors here would validate the form
+            # before a subclass has finished setting up its fields.
+            if self._errors and name in self._errors:
                 css += " is-invalid"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 

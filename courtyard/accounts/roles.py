@@ -1,0 +1,182 @@
+"""The permission matrix (by the seed's modules) and the default roles.
+
+The matrix is built from ``courtyard.core.modules.MODULES``: every model of a module's apps
+(plus the module's extra ``models``) is one row, with the standard actions (view, add,
+change, delete) as columns and the model's own ``Meta.permissions`` as labelled extras. A
+new app that attaches itself to a module appears in the matrix without any change here.
+
+Default roles are named in Chinese, as the seed names them (the demo data is Chinese);
+the description starts with the English name so that English-speaking administrators can
+tell them apart. ``setup_roles`` creates the missing ones; a role that exists keeps the
+permissions an administrator gave it, except the administrator role, which always holds
+every permission of the matrix (so that it keeps "everything" when modules are added).
+"""
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.modules import MODULES
+from courtyard.core.scoping import STANDARD_ACTIONS
+
+# Internal records whose permissions mean nothing to an administrator.
+HIDDEN_MODELS = {"accounts.apitoken", "accounts.onetimecode", "accounts.messagedevice"}
+
+ACTION_LABELS = {
+    "view": _("View"),
+    "add": _("Add"),
+    "change": _("Change"),
+    "delete": _("Delete"),
+}
+
+ADMINISTRATOR = "系统管理员"
+
+
+@dataclass(frozen=True)
+class DefaultRole:
+    name: str
+    description: str
+    patterns: tuple
+
+
+# Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
+DEFAULT_ROLES = (
+    DefaultRole(ADMINISTRATOR, "Administrator — every permission", ("*",)),
+    DefaultRole(
+        "客服专员",
+        "Customer service — residents, repairs intake, announcements",
+        ("estates.view_*", "residents.*", "repairs.view_*", "repairs.add_*", "notices.view_*"),
+    ),
+    DefaultRole(
+        "财务人员",
+        "Finance — fees, bills and payments",
+        ("estates.view_*", "residents.view_*", "billing.*"),
+    ),
+    DefaultRole(
+        "运维主管",
+        "Operations supervisor — property register, repairs, facilities, staff overview",
+        (
+            "estates.view_*",
+            "estates.change_*",
+            "accounts.view_user",
+            "repairs.*",
+            "facilities.*",
+            "analytics.view_*",
+        ),
+    ),
+    DefaultRole(
+        "维修人员",
+        "Technician — handles repair work orders",
+        ("estates.view_*", "repairs.view_*", "repairs.change_*", "facilities.view_*"),
+    ),
+    DefaultRole(
+        "巡检人员",
+        "Inspector — facility inspections",
+        ("estates.view_*", "facilities.view_*", "facilities.change_inspection*"),
+    ),
+)
+
+DEFAULT_DEPARTMENTS = ("客服部", "工程部", "财务部", "综合管理部")
+
+
+@dataclass
+class MatrixRow:
+    """One model: a permission (or None) per standard action, and its own extra permissions.
+
+    ``extras`` holds (permission, translated label) pairs.
+    """
+
+    label: str
+    key: str
+    actions: dict
+    extras: list = field(default_factory=list)
+
+    @property
+    def permissions(self):
+        return [p for p in self.actions.values() if p is not None] + [p for p, _l in self.extras]
+
+    @property
+    def action_cells(self):
+        """(action label, permission or None) in the matrix's column order."""
+        return [(ACTION_LABELS[a], self.actions[a]) for a in STANDARD_ACTIONS]
+
+
+@dataclass
+class MatrixModule:
+    key: str
+    label: str
+    icon: str
+    rows: list
+
+    @property
+    def permissions(self):
+        return [p for row in self.rows for p in row.permissions]
+
+
+def _module_models(module):
+    found = []
+    for app_label in module.app_labels:
+        found.extend(apps.get_app_config(app_label).get_models())
+    for dotted in module.models:
+        found.append(apps.get_model(dotted))
+    seen, result = set(), []
+    for model in found:
+        key = model._meta.label_lower
+        if key not in seen and key not in HIDDEN_MODELS:
+            seen.add(key)
+            result.append(model)
+    return result
+
+
+def permission_matrix():
+    """The matrix modules in the seed's order; a module without models has no rows."""
+    modules = [(module, _module_models(module)) for module in MODULES.values()]
+    models = [model for _module, ms in modules for model in ms]
+    content_types = ContentType.objects.get_for_models(*models, for_concrete_models=False)
+    by_type = {}
+    for perm in Permission.objects.filter(content_type__in=content_types.values()).select_related(
+        "content_type"
+    ):
+        by_type.setdefault(perm.content_type_id, []).append(perm)
+
+    result = []
+    for module, module_models in modules:
+        rows = []
+        for model in module_models:
+            row = _row(model, by_type.get(content_types[model].pk, []))
+            if row.permissions:
+                rows.append(row)
+        result.append(MatrixModule(module.key, module.label, module.icon, rows))
+    return result
+
+
+def _row(model, perms):
+    opts = model._meta
+    by_codename = {p.codename: p for p in perms}
+    actions = {a: by_codename.pop(f"{a}_{opts.model_name}", None) for a in STANDARD_ACTIONS}
+    # The label from Meta.permissions is translatable; the stored name is not.
+    labels = dict(opts.permissions)
+    extras = [
+        (p, labels.get(p.codename, p.name))
+        for p in sorted(by_codename.values(), key=lambda p: p.codename)
+    ]
+    return MatrixRow(str(opts.verbose_name_plural).capitalize(), opts.label_lower, actions, extras)
+
+
+def matrix_permissions(matrix=None):
+    """Every permission an administrator can grant through the matrix."""
+    matrix = permission_matrix() if matrix is None else matrix
+    return [p for module in matrix for p in module.permissions]
+
+
+def full_name(permission):
+    return f"{permission.content_type.app_label}.{permission.codename}"
+
+
+def expand_patterns(patterns, permissions):
+    """The permissions (of ``permissions``) whose ``app_label.codename`` matches a pattern."""
+    return [p for p in permissions if any(fnmatchcase(full_name(p), pat) for pat in patterns)]

@@ -1,0 +1,70 @@
+"""Tables of the account administration lists."""
+
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.tables import Column, Table
+from courtyard.core.templatetags.courtyard_tags import mask_phone
+
+from .selectors import can_see_full_phone
+
+
+class RolesColumn(Column):
+    """The user's roles as badges (prefetched ``groups``)."""
+
+    def value(self, obj):
+        names = sorted(group.name for group in obj.groups.all())
+        return format_html_join(
+            " ", '<span class="badge bg-blue-lt">{}</span>', ((name,) for name in names)
+        )
+
+    def export_value(self, obj):
+        return ", ".join(sorted(group.name for group in obj.groups.all()))
+
+
+class UserTable(Table):
+    username = Column(label=_("Username"), link=True)
+    full_name = Column(label=_("Full name"))
+    department = Column(label=_("Department"), order_by="department__name")
+    position = Column(label=_("Position"))
+    phone_shown = Column(label=_("Phone"), order_by="phone")
+    roles = RolesColumn(label=_("Roles"), orderable=False)
+    is_active = Column(label=_("Active"))
+    last_login = Column(label=_("Last sign-in"))
+
+    default_order = ("username",)
+
+    def rows(self, objects):
+        # Phone numbers show in full only to those who may change accounts.
+        full = self.request is None or can_see_full_phone(self.request.user)
+        for obj in objects:
+            obj.phone_shown = obj.phone if full else mask_phone(obj.phone)
+            yield from super().rows([obj])
+
+
+class RoleTable(Table):
+    name = Column("group__name", label=_("Name"), link=True)
+    description = Column(label=_("Description"))
+    member_count = Column(label=_("Users"))
+    is_builtin = Column(label=_("Built in"))
+
+    default_order = ("group__name",)
+
+
+class DepartmentTable(Table):
+    name = Column(label=_("Name"))
+    description = Column(label=_("Description"))
+    member_count = Column(label=_("Users"))
+
+    default_order = ("name",)
+
+    def rows(self, objects):
+        may_change = self.request is not None and self.request.user.has_perm(
+            "accounts.change_department"
+        )
+        for row in super().rows(objects):
+            if may_change:
+                url = reverse("accounts:department_edit", args=[row["object"].pk])
+                row["cells"][0] = {"value": row["cells"][0]["value"], "url": url}
+            yield row
