@@ -55,7 +55,7 @@ def test_inbox_lists_notices_and_marks_them_read(client, clerk):
     )
     html = client.get("/inbox/").content.decode()
     assert "Work order 17" in html
-    assert "badge-notification" in html
+    assert "cy-bell-count" in html
     assert client.post("/inbox/").status_code == 302
     assert not Message.objects.filter(read_at__isnull=True).exists()
     assert "Mark all as read" not in client.get("/inbox/").content.decode()
