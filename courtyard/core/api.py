@@ -60,7 +60,10 @@ def install_error_handlers(api):
         if hasattr(exc, "error_dict"):
             messages = exc.message_dict
             detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in messages.items())
-            return error(request, 400, detail, "invalid", errors=messages)
+            # One shared code (e.g. "duplicate") is more useful to a client than "invalid".
+            codes = {e.code for errors in exc.error_dict.values() for e in errors if e.code}
+            code = codes.pop() if len(codes) == 1 else "invalid"
+            return error(request, 400, detail, code, errors=messages)
         return error(request, 400, " ".join(exc.messages), exc.code or "invalid")
 
     def on_schema_error(request, exc):

@@ -3,7 +3,9 @@
 import io
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
@@ -26,6 +28,15 @@ class ImportColumn:
     label: str
     required: bool = True
     example: str = ""
+    aliases: tuple = ()  # other header texts accepted, e.g. the customary Chinese one
+
+    def header_names(self):
+        """Every header text that names this column: key, aliases, label in each language."""
+        names = {self.key, *self.aliases}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                names.add(str(self.label))
+        return {name.strip().lower() for name in names}
 
 
 @dataclass
@@ -55,8 +66,8 @@ def read_sheet(file, columns):
     header = [_text(cell) for cell in next(rows, ())]
     by_label = {}
     for column in columns:
-        labels = {column.label, column.key}
-        index = next((i for i, text in enumerate(header) if text in labels), None)
+        labels = column.header_names()
+        index = next((i for i, text in enumerate(header) if text.lower() in labels), None)
         if index is None and column.required:
             raise ValidationError(
                 _("The column “%(column)s” is missing from the header row."),
@@ -102,4 +113,5 @@ def write_workbook(headers, rows, title="Sheet1"):
 
 def template_workbook(columns, title):
     """The downloadable import template: the header row and one example row."""
-    return write_workbook([c.label for c in columns], [[c.example for c in columns]], title=title)
+    examples = [str(c.example) for c in columns]  # labels may be lazy translations
+    return write_workbook([c.label for c in columns], [examples], title=title)

@@ -51,6 +51,10 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
                 field.queryset = restrict(queryset, user, "view")
         self.style_fields()
 
+    def service_kwargs(self):
+        """What the edit view passes to the service; forms with helper-only fields drop them."""
+        return dict(self.cleaned_data)
+
     def _post_clean(self):
         # Validation of the model (uniqueness and the like) belongs to the service, which
         # reports it as a form error; the form must not save or half-validate the instance.

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 
 from . import excel, jobs
 from .access import AccessMixin
+from .deletion import in_use_message, references
 from .exceptions import StateConflict
 from .scoping import narrow_to_estate, permission_name, restrict
 from .timeline import events_for
@@ -130,7 +131,8 @@ class ObjectDetailView(ObjectViewMixin, TemplateView):
     def detail_fields(self, obj):
         """(label, value) pairs shown on the generic detail page."""
         result = []
-        for f in obj._meta.fields:
+        # The record's own fields first; when it was created is the least interesting.
+        for f in sorted(obj._meta.fields, key=lambda f: f.name == "created_at"):
             if (
                 f.name in ("id", "created_by", "updated_at")
                 or not f.editable
@@ -211,11 +213,12 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
         obj = self.get_object()
         form = self.get_form(obj, request.POST, request.FILES)
         if form.is_valid():
+            data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
             try:
                 if obj is None:
-                    saved = type(self).create_service(request.user, **form.cleaned_data)
+                    saved = type(self).create_service(request.user, **data)
                 else:
-                    saved = type(self).update_service(request.user, obj, **form.cleaned_data)
+                    saved = type(self).update_service(request.user, obj, **data)
             except ValidationError as error:
                 apply_service_errors(form, error)
             else:
@@ -232,7 +235,10 @@ class ObjectDeleteView(ObjectViewMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(self.base_context())
-        context["object"] = self.get_object()
+        obj = context["object"] = self.get_object()
+        # Say up front why a record cannot go, rather than after the click.
+        found = references(obj)
+        context["in_use"] = in_use_message(obj, found) if found else None
         return context
 
     def post(self, request, *args, **kwargs):

@@ -13,7 +13,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .audit import change_source
 from .choices import JobStatus
@@ -40,7 +40,9 @@ def job_handler(kind):
 
 def start_job(user, kind, params=None, input_file=None):
     """Create a job and queue it after the surrounding transaction commits."""
-    job = Job(kind=kind, user=user, params=params or {})
+    # The worker answers in the language of the person who started the job.
+    params = {"language": translation.get_language(), **(params or {})}
+    job = Job(kind=kind, user=user, params=params)
     if input_file is not None:
         job.input_file.save(input_file.name, input_file, save=False)
     job.save()
@@ -71,7 +73,9 @@ def run_job(job_id):
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     source = "import" if ".import" in job.kind else "task"
     try:
-        with change_source(source, actor=job.user):
+        with change_source(source, actor=job.user), translation.override(
+            job.params.get("language")
+        ):
             job.result = _handlers[job.kind](job) or {}
         job.status = JobStatus.SUCCEEDED
     except JobFailed as failure:

@@ -1,5 +1,334 @@
-"""API: estates, buildings, entrances, units."""
+"""API: estates, buildings, entrances, units.
 
-from ninja import Router
+Lists take the filter sets' query parameters plus ``limit``/``offset``; objects carry their
+parents' ids; writes go through the same services as the web pages.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.http import Http404
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from courtyard.core.api import Pagination, api_access, filtered
+from courtyard.core.scoping import get_for_action
+
+from . import selectors, services
+from .choices import Occupancy, UnitUse
+from .filters import BuildingFilterSet, EntranceFilterSet, EstateFilterSet, UnitFilterSet
+from .models import Building, Entrance, Estate
 
 router = Router(tags=["property"])
+
+
+def _parent(queryset, pk):
+    """A parent named in a payload; the service answers 404 when it lies outside the scope."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _with_parent(changes, name, queryset):
+    """Replace a parent id in PATCH changes by the record; null means "leave it"."""
+    if changes.get(name) is None:
+        changes.pop(name, None)
+    else:
+        changes[name] = _parent(queryset, changes[name])
+    return changes
+
+
+# Estates ------------------------------------------------------------------------------------
+
+
+class EstateOut(Schema):
+    id: int
+    name: str
+    code: str
+    address: str
+    phone: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class EstateIn(Schema):
+    name: str
+    code: str
+    address: str = ""
+    phone: str = ""
+    description: str = ""
+
+
+class EstatePatch(Schema):
+    name: str | None = None
+    code: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    description: str | None = None
+
+
+@router.get("/estates", response=list[EstateOut])
+@api_access("estates.view_estate")
+@paginate(Pagination)
+def list_estates(request):
+    return filtered(EstateFilterSet, request, selectors.visible_estates(request.user))
+
+
+@router.post("/estates", response={201: EstateOut})
+@api_access("estates.add_estate")
+def create_estate(request, payload: EstateIn):
+    return Status(201, services.create_estate(request.user, **payload.dict()))
+
+
+@router.get("/estates/{pk}", response=EstateOut)
+@api_access("estates.view_estate")
+def get_estate(request, pk: int):
+    return get_for_action(Estate.objects.all(), request.user, "view", pk=pk)
+
+
+@router.patch("/estates/{pk}", response=EstateOut)
+@api_access("estates.change_estate")
+def update_estate(request, pk: int, payload: EstatePatch):
+    estate = get_for_action(Estate.objects.all(), request.user, "change", pk=pk)
+    return services.update_estate(request.user, estate, **payload.dict(exclude_unset=True))
+
+
+@router.delete("/estates/{pk}", response={204: None})
+@api_access("estates.delete_estate")
+def delete_estate(request, pk: int):
+    estate = get_for_action(Estate.objects.all(), request.user, "delete", pk=pk)
+    services.delete_estate(request.user, estate)
+    return Status(204, None)
+
+
+# Buildings ----------------------------------------------------------------------------------
+
+
+class BuildingOut(Schema):
+    id: int
+    estate: int
+    name: str
+    floors: int | None
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+
+class BuildingIn(Schema):
+    estate: int
+    name: str
+    floors: int | None = None
+    description: str = ""
+
+
+class BuildingPatch(Schema):
+    estate: int | None = None
+    name: str | None = None
+    floors: int | None = None
+    description: str | None = None
+
+
+@router.get("/buildings", response=list[BuildingOut])
+@api_access("estates.view_building")
+@paginate(Pagination)
+def list_buildings(request):
+    return filtered(BuildingFilterSet, request, selectors.visible_buildings(request.user))
+
+
+@router.post("/buildings", response={201: BuildingOut})
+@api_access("estates.add_building")
+def create_building(request, payload: BuildingIn):
+    data = payload.dict()
+    data["estate"] = _parent(Estate.objects, data["estate"])
+    return Status(201, services.create_building(request.user, **data))
+
+
+@router.get("/buildings/{pk}", response=BuildingOut)
+@api_access("estates.view_building")
+def get_building(request, pk: int):
+    return get_for_action(Building.objects.all(), request.user, "view", pk=pk)
+
+
+@router.patch("/buildings/{pk}", response=BuildingOut)
+@api_access("estates.change_building")
+def update_building(request, pk: int, payload: BuildingPatch):
+    building = get_for_action(Building.objects.all(), request.user, "change", pk=pk)
+    changes = _with_parent(payload.dict(exclude_unset=True), "estate", Estate.objects)
+    return services.update_building(request.user, building, **changes)
+
+
+@router.delete("/buildings/{pk}", response={204: None})
+@api_access("estates.delete_building")
+def delete_building(request, pk: int):
+    building = get_for_action(Building.objects.all(), request.user, "delete", pk=pk)
+    services.delete_building(request.user, building)
+    return Status(204, None)
+
+
+# Entrances ----------------------------------------------------------------------------------
+
+
+class EntranceOut(Schema):
+    id: int
+    estate: int
+    building: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_building(obj):
+        return obj.building_id
+
+
+class EntranceIn(Schema):
+    building: int
+    name: str
+
+
+class EntrancePatch(Schema):
+    building: int | None = None
+    name: str | None = None
+
+
+@router.get("/entrances", response=list[EntranceOut])
+@api_access("estates.view_entrance")
+@paginate(Pagination)
+def list_entrances(request):
+    return filtered(EntranceFilterSet, request, selectors.visible_entrances(request.user))
+
+
+@router.post("/entrances", response={201: EntranceOut})
+@api_access("estates.add_entrance")
+def create_entrance(request, payload: EntranceIn):
+    building = _parent(Building.objects, payload.building)
+    return Status(201, services.create_entrance(request.user, building=building, name=payload.name))
+
+
+@router.get("/entrances/{pk}", response=EntranceOut)
+@api_access("estates.view_entrance")
+def get_entrance(request, pk: int):
+    return get_for_action(Entrance.objects.all(), request.user, "view", pk=pk)
+
+
+@router.patch("/entrances/{pk}", response=EntranceOut)
+@api_access("estates.change_entrance")
+def update_entrance(request, pk: int, payload: EntrancePatch):
+    entrance = get_for_action(Entrance.objects.all(), request.user, "change", pk=pk)
+    changes = _with_parent(payload.dict(exclude_unset=True), "building", Building.objects)
+    return services.update_entrance(request.user, entrance, **changes)
+
+
+@router.delete("/entrances/{pk}", response={204: None})
+@api_access("estates.delete_entrance")
+def delete_entrance(request, pk: int):
+    entrance = get_for_action(Entrance.objects.all(), request.user, "delete", pk=pk)
+    services.delete_entrance(request.user, entrance)
+    return Status(204, None)
+
+
+# Units --------------------------------------------------------------------------------------
+
+
+class UnitOut(Schema):
+    id: int
+    estate: int
+    building: int
+    entrance: int
+    label: str
+    room_no: str
+    floor: int
+    area: Decimal
+    use: UnitUse
+    status: Occupancy
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_building(obj):
+        return obj.building_id
+
+    @staticmethod
+    def resolve_entrance(obj):
+        return obj.entrance_id
+
+    @staticmethod
+    def resolve_label(obj):
+        return str(obj)
+
+
+class UnitIn(Schema):
+    entrance: int
+    room_no: str
+    floor: int
+    area: Decimal
+    use: UnitUse = UnitUse.RESIDENTIAL
+    status: Occupancy = Occupancy.VACANT
+    note: str = ""
+
+
+class UnitPatch(Schema):
+    entrance: int | None = None
+    room_no: str | None = None
+    floor: int | None = None
+    area: Decimal | None = None
+    use: UnitUse | None = None
+    status: Occupancy | None = None
+    note: str | None = None
+
+
+@router.get("/units", response=list[UnitOut])
+@api_access("estates.view_unit")
+@paginate(Pagination)
+def list_units(request):
+    return filtered(UnitFilterSet, request, selectors.visible_units(request.user))
+
+
+@router.post("/units", response={201: UnitOut})
+@api_access("estates.add_unit")
+def create_unit(request, payload: UnitIn):
+    data = payload.dict()
+    data["entrance"] = _parent(Entrance.objects.select_related("building"), data["entrance"])
+    return Status(201, services.create_unit(request.user, **data))
+
+
+@router.get("/units/{pk}", response=UnitOut)
+@api_access("estates.view_unit")
+def get_unit(request, pk: int):
+    return get_for_action(selectors.visible_units(request.user), request.user, "view", pk=pk)
+
+
+@router.patch("/units/{pk}", response=UnitOut)
+@api_access("estates.change_unit")
+def update_unit(request, pk: int, payload: UnitPatch):
+    unit = get_for_action(
+        selectors.visible_units(request.user, "change"), request.user, "change", pk=pk
+    )
+    entrances = Entrance.objects.select_related("building")
+    changes = _with_parent(payload.dict(exclude_unset=True), "entrance", entrances)
+    return services.update_unit(request.user, unit, **changes)
+
+
+@router.delete("/units/{pk}", response={204: None})
+@api_access("estates.delete_unit")
+def delete_unit(request, pk: int):
+    unit = get_for_action(
+        selectors.visible_units(request.user, "delete"), request.user, "delete", pk=pk
+    )
+    services.delete_unit(request.user, unit)
+    return Status(204, None)

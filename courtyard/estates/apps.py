@@ -8,8 +8,10 @@ class EstatesConfig(AppConfig):
     verbose_name = _("Property register")
 
     def ready(self):
-        from courtyard.core import modules
+        from courtyard.core import home, modules
         from courtyard.core.modules import NavItem
+
+        from . import jobs, views  # noqa: F401  (jobs registers the import/export handlers)
 
         modules.attach(
             "residents",
@@ -20,3 +22,4 @@ class EstatesConfig(AppConfig):
                 NavItem(_("Estates"), "estates:estate_list", "estates.view_estate"),
             ],
         )
+        home.register_card(views.register_card)

@@ -14,3 +14,7 @@ class Occupancy(models.TextChoices):
     OCCUPIED = "occupied", _("Occupied")
     RENTED = "rented", _("Rented")
     DECORATING = "decorating", _("Decorating")
+
+
+# Units that count as lived in for the occupancy rate (decorating units are not yet).
+LIVED_IN = (Occupancy.OCCUPIED, Occupancy.RENTED)

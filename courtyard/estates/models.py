@@ -51,7 +51,12 @@ class Building(BaseModel):
         Estate, verbose_name=_("estate"), on_delete=models.PROTECT, related_name="buildings"
     )
     name = models.CharField(_("name"), max_length=50)
-    floors = models.PositiveSmallIntegerField(_("floors"), null=True, blank=True)
+    floors = models.PositiveSmallIntegerField(
+        _("floors"),
+        null=True,
+        blank=True,
+        help_text=_("Floors above ground; units cannot lie higher. Leave empty if unknown."),
+    )
     description = models.CharField(_("description"), max_length=255, blank=True)
 
     scope_estate_lookup = "estate"
@@ -100,7 +105,7 @@ class Entrance(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.building} {self.name}"
+        return f"{self.estate.name} {self.building.name} {self.name}"
 
     def get_absolute_url(self):
         return reverse("estates:entrance_detail", args=[self.pk])
@@ -128,7 +133,9 @@ class Unit(BaseModel):
         Entrance, verbose_name=_("entrance"), on_delete=models.PROTECT, related_name="units"
     )
     room_no = models.CharField(_("room number"), max_length=20)
-    floor = models.SmallIntegerField(_("floor"))
+    floor = models.SmallIntegerField(
+        _("floor"), help_text=_("1 is the ground floor; basements are -1, -2 …")
+    )
     area = models.DecimalField(_("floor area (m²)"), max_digits=9, decimal_places=2)
     use = models.CharField(
         _("use"), max_length=16, choices=UnitUse.choices, default=UnitUse.RESIDENTIAL
@@ -146,7 +153,7 @@ class Unit(BaseModel):
     scope_building_lookup = "building"
 
     class Meta:
-        ordering = ["building__name", "entrance__name", "room_no"]
+        ordering = ["entrance_id", "room_no"]
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         constraints = [
@@ -160,7 +167,7 @@ class Unit(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.entrance} {self.room_no}"
+        return f"{self.estate.name} {self.building.name} {self.entrance.name} {self.room_no}"
 
     def get_absolute_url(self):
         return reverse("estates:unit_detail", args=[self.pk])
