@@ -15,6 +15,7 @@ from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.filters import BaseFilterSet
 from courtyard.core.models import Message
 
+ANY = _("Any")
 ACTIONS = [
     (LogEntry.Action.CREATE, _("Created")),
     (LogEntry.Action.UPDATE, _("Changed")),
@@ -45,12 +46,15 @@ class AuditLogFilterSet(BaseFilterSet):
     date_from = date_filter("timestamp", "date__gte", _("From"))
     date_to = date_filter("timestamp", "date__lte", _("To"))
     actor = django_filters.CharFilter(method="by_actor", label=_("By"))
-    object_type = django_filters.TypedChoiceFilter(
-        field_name="content_type", choices=audited_types, coerce=int, label=_("Object type")
+    object_type = django_filters.ChoiceFilter(
+        field_name="content_type", choices=audited_types, label=_("Object type"), empty_label=ANY
     )
-    action = django_filters.TypedChoiceFilter(choices=ACTIONS, coerce=int, label=_("Action"))
+    action = django_filters.ChoiceFilter(choices=ACTIONS, label=_("Action"), empty_label=ANY)
     source = django_filters.ChoiceFilter(
-        field_name="additional_data__source", choices=list(SOURCES.items()), label=_("Source")
+        field_name="additional_data__source",
+        choices=list(SOURCES.items()),
+        label=_("Source"),
+        empty_label=ANY,
     )
 
     class Meta:
@@ -67,7 +71,10 @@ class AuditLogFilterSet(BaseFilterSet):
 
 
 class SecurityEventFilterSet(BaseFilterSet):
-    kind = django_filters.ChoiceFilter(choices=SecurityEventKind.choices, label=_("Event"))
+    search_fields = ("username", "detail")
+    kind = django_filters.ChoiceFilter(
+        choices=SecurityEventKind.choices, label=_("Event"), empty_label=ANY
+    )
     username = django_filters.CharFilter(lookup_expr="icontains", label=_("Username"))
     date_from = date_filter("at", "date__gte", _("From"))
     date_to = date_filter("at", "date__lte", _("To"))
@@ -79,8 +86,12 @@ class SecurityEventFilterSet(BaseFilterSet):
 
 class MessageFilterSet(BaseFilterSet):
     search_fields = ("recipient", "subject")
-    channel = django_filters.ChoiceFilter(choices=MessageChannel.choices, label=_("Channel"))
-    status = django_filters.ChoiceFilter(choices=MessageStatus.choices, label=_("Status"))
+    channel = django_filters.ChoiceFilter(
+        choices=MessageChannel.choices, label=_("Channel"), empty_label=ANY
+    )
+    status = django_filters.ChoiceFilter(
+        choices=MessageStatus.choices, label=_("Status"), empty_label=ANY
+    )
     purpose = django_filters.CharFilter(lookup_expr="iexact", label=_("Purpose"))
     date_from = date_filter("created_at", "date__gte", _("From"))
     date_to = date_filter("created_at", "date__lte", _("To"))

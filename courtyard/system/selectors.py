@@ -2,10 +2,11 @@
 trail, the security log and the message outbox."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from auditlog.models import LogEntry
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -94,25 +95,32 @@ def readable_changes(entries):
         entry.object_label = entry.object_repr
         if model is ParameterValue and entry.object_repr in parameter_labels:
             entry.object_label = parameter_labels[entry.object_repr]
-        entry.rows = [
-            _change_row(entry.content_type.model_class(), name, values, resolved)
-            for name, values in (entry.changes or {}).items()
-        ]
+        entry.rows = []
+        for name, values in (entry.changes or {}).items():
+            row = _change_row(model, name, values, resolved)
+            # A creation lists what was filled in, not every empty field.
+            if row is not None and not (entry.action == LogEntry.Action.CREATE and row[2] == "—"):
+                entry.rows.append(row)
     return entries
+
+
+# Bookkeeping fields that say nothing the entry's time and actor do not already say.
+NOT_SHOWN = {"id", "created_at", "updated_at", "created_by", "password"}
 
 
 def _field(model, name):
     if model is None:
         return None
     try:
-        field = model._meta.get_field(name)
+        return model._meta.get_field(name)
     except Exception:
         return None
-    return field if field.concrete else None
 
 
 def _change_row(model, name, values, resolved):
     field = _field(model, name)
+    if name in NOT_SHOWN or (field is not None and not field.concrete):
+        return None  # reverse relations appear in some creation entries as noise
     label = getattr(field, "verbose_name", name) if field is not None else name
     if isinstance(values, dict):  # many-to-many: {"operation": "add", "objects": [...]}
         sign = "+" if values.get("operation") == "add" else "−"
@@ -122,10 +130,16 @@ def _change_row(model, name, values, resolved):
 
 
 def _shown(field, value, resolved):
-    if value in (None, "None"):
+    if value in (None, "None", ""):
         return "—"
     if field is None:
         return str(value)
+    if field.get_internal_type() == "DateTimeField":
+        moment = parse_datetime(str(value))
+        if moment is not None:
+            if timezone.is_naive(moment):  # auditlog stores UTC
+                moment = moment.replace(tzinfo=UTC)
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
     if field.many_to_one:
         return resolved.get(field.related_model, {}).get(str(value), f"#{value}")
     if field.choices:
