@@ -86,7 +86,7 @@ def test_error_pages_and_job_page(page, live_server, sign_in):
         kind="estates.import_units",
         user=clerk,
         status=JobStatus.FAILED,
-        result={"message": "2 rows have errors; nothing was imported."},
+        result={"message": "2 rows have errors."},
         errors=[
             {"row": 3, "column": "room_no", "message": "This room number already exists"},
             {"row": 7, "column": "area", "message": "Enter a number."},

@@ -10,6 +10,7 @@ from django.template.defaultfilters import date as date_filter
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
 from ..audit import SOURCES
@@ -81,7 +82,7 @@ def display(value, mode=""):
             return format_html('<span class="badge bg-green-lt">{}</span>', _("Yes"))
         return format_html('<span class="badge bg-secondary-lt">{}</span>', _("No"))
     if isinstance(value, datetime.datetime):
-        return date_filter(value, "Y-m-d H:i")
+        return date_filter(template_localtime(value), "Y-m-d H:i")
     if isinstance(value, datetime.date):
         return date_filter(value, "Y-m-d")
     if isinstance(value, Decimal):
@@ -119,16 +120,28 @@ def change_source(entry):
     return SOURCES.get(source, source or EMPTY)
 
 
+# Bookkeeping fields that the entry itself already shows (who, when) or nobody reads.
+HIDDEN_CHANGE_FIELDS = {"id", "created_at", "updated_at", "created_by"}
+
+
 @register.filter
 def change_pairs(entry):
-    """(field, old, new) triples of an auditlog entry, with "None" shown as "—"."""
+    """(field, old, new) of an auditlog entry's own fields, "—" for nothing, no empty rows."""
+    model = entry.content_type.model_class()
+    shown = None
+    if model is not None:
+        shown = {f.name for f in model._meta.concrete_fields} - HIDDEN_CHANGE_FIELDS
     result = []
-    for field, values in entry.changes_display_dict.items():
+    names = list(entry.changes_dict)
+    for name, (label, values) in zip(names, entry.changes_display_dict.items(), strict=False):
+        if shown is not None and name not in shown:
+            continue
         if isinstance(values, (list, tuple)) and len(values) == 2:
             old, new = ("" if v in (None, "None") else v for v in values)
         else:
             old, new = "", values
-        result.append((field, old or EMPTY, new or EMPTY))
+        if old or new:
+            result.append((label, old or EMPTY, new or EMPTY))
     return result
 
 
@@ -199,3 +212,16 @@ def page_range(page, around=2):
         elif numbers and numbers[-1] is not None:
             numbers.append(None)
     return numbers
+
+
+@register.filter
+def job_title(job):
+    """A reader's name for a job: its kind of work (import, export …) and number."""
+    kind = job.kind.rsplit(".", 1)[-1]
+    if kind.startswith("import"):
+        label = _("Import")
+    elif kind.startswith("export"):
+        label = _("Export")
+    else:
+        label = _("Background job")
+    return f"{label} #{job.pk}"
