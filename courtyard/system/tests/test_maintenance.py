@@ -150,3 +150,21 @@ def test_command_switches_and_reports(capsys):
     call_command("maintenance", "off")
     assert not maintenance_state().is_on
     assert "off" in capsys.readouterr().out
+
+
+def test_api_sign_in_is_refused_to_non_administrators_while_it_is_on(client):
+    make_user("clerk")
+    make_user("boss", superuser=True)
+    switch_on()
+
+    def sign_in(username):
+        return client.post(
+            "/api/v1/auth/login",
+            {"username": username, "password": PASSWORD},
+            content_type="application/json",
+        )
+
+    refused = sign_in("clerk")
+    assert refused.status_code == 503 and refused.json()["code"] == "maintenance"
+    assert not ApiToken.objects.filter(user__username="clerk").exists()
+    assert sign_in("boss").status_code == 200
