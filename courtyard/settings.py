@@ -185,6 +185,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# The empty choice of list filters reads "Any" (全部), not a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -8,7 +8,7 @@ from auditlog.context import set_actor
 from courtyard.core.choices import JobStatus
 from courtyard.core.models import Job, Message
 from courtyard.core.timeline import record_event
-from tests.factories import EstateFactory, make_user
+from tests.factories import EstateFactory, UnitFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,3 +162,21 @@ def test_generic_pages(page, live_server, sign_in):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/estates/")
     shot(page, "phone-list")
+
+
+def test_unit_pages_in_the_shell(page, live_server, sign_in):
+    perms = [f"estates.{a}_unit" for a in ("view", "add", "change", "delete")]
+    make_user("clerk", *perms, "estates.view_estate", "estates.view_building")
+    estate = EstateFactory(name="翠湖花园")
+    units = [UnitFactory(estate=estate, entrance__building__estate=estate) for _ in range(8)]
+    sign_in("clerk")
+    page.goto(f"{live_server.url}/estates/units/")
+    assert page.locator("aside .cy-subnav .nav-link.active").inner_text().strip() == "Units"
+    shot(page, "units-list")
+    page.goto(f"{live_server.url}/estates/units/{units[0].pk}/")
+    assert page.locator("aside .cy-subnav .nav-link.active").inner_text().strip() == "Units"
+    shot(page, "units-detail")
+    page.goto(f"{live_server.url}/estates/units/{units[0].pk}/edit/")
+    shot(page, "units-edit")
+    page.goto(f"{live_server.url}/estates/units/import/")
+    shot(page, "units-import")
