@@ -50,15 +50,18 @@ class OneTimeCodeForm(StyledForm):
 
 
 class NewPasswordMixin:
-    """Two new-password fields that must match and meet the policy."""
+    """Two new-password fields: the first must meet the policy, the second repeat it."""
+
+    def clean_new_password1(self):
+        password = self.cleaned_data["new_password1"]
+        password_validation.validate_password(password, getattr(self, "user", None))
+        return password
 
     def clean_new_password2(self):
         first = self.cleaned_data.get("new_password1")
-        second = self.cleaned_data.get("new_password2")
-        if first and second and first != second:
+        second = self.cleaned_data["new_password2"]
+        if first and first != second:
             raise ValidationError(_("The two passwords do not match."), code="password_mismatch")
-        if second:
-            password_validation.validate_password(second, getattr(self, "user", None))
         return second
 
 
@@ -99,11 +102,10 @@ class PasswordChangeForm(StyledFormMixin, NewPasswordMixin, forms.Form):
             )
         return old
 
-    def clean_new_password2(self):
-        second = super().clean_new_password2()
-        if second:
-            passwords.check_differs_from_current(self.user, second)
-        return second
+    def clean_new_password1(self):
+        password = super().clean_new_password1()
+        passwords.check_differs_from_current(self.user, password)
+        return password
 
 
 class ProfileForm(StyledForm):
@@ -147,5 +149,5 @@ class MessageDeviceForm(StyledForm):
     channel = forms.ChoiceField(
         label=_("Send the codes by"),
         choices=[("sms", _("SMS to my mobile phone")), ("email", _("Email"))],
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )

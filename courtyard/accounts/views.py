@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -139,9 +140,12 @@ def lockout_response(request, original_response=None, credentials=None):
     """
     username = (credentials or {}).get("username", "")
     minutes = services.lockout_minutes_left(username) or 30
-    detail = _(
+    detail = ngettext(
         "This account is locked after too many failed sign-ins. "
-        "Try again in %(minutes)d minutes, or ask an administrator to unlock it."
+        "Try again in %(minutes)d minute, or ask an administrator to unlock it.",
+        "This account is locked after too many failed sign-ins. "
+        "Try again in %(minutes)d minutes, or ask an administrator to unlock it.",
+        minutes,
     ) % {"minutes": minutes}
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail, "code": "account_locked"}, status=403)
@@ -175,7 +179,7 @@ def password_change(request):
                 request.user, request.user, form.cleaned_data["new_password1"], must_change=False
             )
         except ValidationError as error:
-            form.add_error("new_password2", error)
+            form.add_error("new_password1", error)
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password has been changed."))
@@ -184,7 +188,7 @@ def password_change(request):
         "form": form,
         # The forced change at first sign-in stands alone; otherwise it is an account page.
         "base_template": "base_simple.html" if forced else "base.html",
-        "cancel_url": reverse("accounts:profile"),
+        "cancel_url": None if forced else reverse("accounts:profile"),
     }
     return render(request, "accounts/password_change.html", context, status=form_status(form))
 
