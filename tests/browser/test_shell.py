@@ -16,6 +16,19 @@ SHOTS = "/tmp/shots"
 ESTATE_PERMS = [f"estates.{a}_estate" for a in ("view", "add", "change", "delete")]
 
 
+def watch_console(page):
+    """Script errors and CSP violations (not the 4xx answers that the tests ask for)."""
+    errors = []
+
+    def on_console(message):
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def shot(page, name):
     page.screenshot(path=f"{SHOTS}/shell-{name}.png", full_page=True)
 
@@ -92,6 +105,7 @@ def test_error_pages_and_job_page(page, live_server, sign_in):
             {"row": 7, "column": "area", "message": "Enter a number."},
         ],
     )
+    errors = watch_console(page)
     sign_in("clerk")
     shot(page, "home")
     assert page.locator(".cy-bell-count").inner_text() == "1"
@@ -110,6 +124,7 @@ def test_error_pages_and_job_page(page, live_server, sign_in):
     response = page.goto(f"{live_server.url}/no-such-page/")
     assert response.status == 404
     shot(page, "404")
+    assert errors == []
     response = page.goto(f"{live_server.url}/system/audit-log/")
     assert response.status == 403
     assert page.get_by_text("No permission").first.is_visible()
@@ -128,6 +143,7 @@ def test_generic_pages(page, live_server, sign_in):
         estate.phone = "021-5888 1234"
         estate.save()
     record_event(estate, clerk, "inspected", "Quarterly fire inspection passed")
+    errors = watch_console(page)
     sign_in("clerk")
     page.goto(f"{live_server.url}/estates/")
     shot(page, "list")
@@ -162,6 +178,7 @@ def test_generic_pages(page, live_server, sign_in):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/estates/")
     shot(page, "phone-list")
+    assert errors == []
 
 
 def test_unit_pages_in_the_shell(page, live_server, sign_in):

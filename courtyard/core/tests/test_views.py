@@ -200,3 +200,8 @@ def test_value_helpers():
             num_pages = 20
 
     assert page_range(Page) == [1, None, 4, 5, 6, 7, 8, None, 20]
+
+
+def test_empty_list_without_filters_invites_to_add(client, clerk):
+    html = client.get("/estates/").content.decode()
+    assert "No records yet" in html and "/estates/add/" in html
