@@ -62,7 +62,7 @@ class UserDetailView(ObjectDetailView):
         context.update(
             {
                 "roles": selectors.roles_of(user),
-                "scope_description": admin_services.describe_scope(user),
+                "grants": selectors.permanent_grants(user),
                 "temporary_grants": selectors.temporary_grants(user),
                 "security_events": selectors.security_events_of(user),
                 "events": events_for(user)[:50],

@@ -1,6 +1,7 @@
 """Filter sets of the account administration lists (UI sidebar and API query alike)."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
@@ -12,14 +13,24 @@ class UserFilterSet(BaseFilterSet):
     search_fields = ("username", "full_name", "phone")
 
     department = django_filters.ModelChoiceFilter(
-        label=_("Department"), queryset=Department.objects.all()
+        label=_("Department"), queryset=Department.objects.all(), empty_label=_("All departments")
     )
     role = django_filters.ModelChoiceFilter(
         label=_("Role"),
         queryset=Role.objects.select_related("group"),
         method="filter_role",
+        empty_label=_("All roles"),
     )
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(
+        label=_("Status"),
+        widget=forms.Select(
+            choices=[
+                ("", _("Active and deactivated")),
+                ("true", _("Active")),
+                ("false", _("Deactivated")),
+            ]
+        ),
+    )
 
     class Meta:
         model = User

@@ -26,7 +26,7 @@ class RolesColumn(Column):
 class UserTable(Table):
     username = Column(label=_("Username"), link=True)
     full_name = Column(label=_("Full name"))
-    department = Column(label=_("Department"), order_by="department__name")
+    department = Column("department__name", label=_("Department"))
     position = Column(label=_("Position"))
     phone_shown = Column(label=_("Phone"), order_by="phone")
     roles = RolesColumn(label=_("Roles"), orderable=False)
