@@ -23,10 +23,17 @@ class StyledFormMixin:
             # before a subclass has finished setting up its fields.
             if self._errors and name in self._errors:
                 css += " is-invalid"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            classes = widget.attrs.get("class", "").split()
+            classes += [c for c in css.split() if c not in classes]
+            widget.attrs["class"] = " ".join(classes)
 
     def full_clean(self):
         super().full_clean()
+        self.style_fields()
+
+    def add_error(self, field, error):
+        # Services report errors after validation (a duplicate room number): mark them too.
+        super().add_error(field, error)
         self.style_fields()
 
 

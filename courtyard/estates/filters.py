@@ -70,27 +70,29 @@ class UnitFilterSet(BaseFilterSet):
 
         Only the offered options shrink: any entrance in scope still validates, so an API
         call may filter by entrance alone, and a page never lists thousands of entrances.
+        The options are callables, so they are read only when a page renders them.
         """
         fields = self.form.fields
         session = getattr(self.request, "session", None) or {}
         estate = self._chosen("estate") or session.get("estate_id")
         building, entrance = self._chosen("building"), self._chosen("entrance")
-        buildings = fields["building"].queryset
-        if estate:
-            buildings = buildings.filter(estate=estate)
-        fields["building"].widget.choices = [("", "---------")] + [
-            (b.pk, b.name if estate else str(b)) for b in buildings
-        ]
-        if building:
-            entrances = fields["entrance"].queryset.filter(building=building)
-            fields["entrance"].widget.choices = [("", "---------")] + [
-                (e.pk, e.name) for e in entrances
-            ]
-        else:
-            chosen = fields["entrance"].queryset.filter(pk=entrance) if entrance else []
-            fields["entrance"].widget.choices = [("", _("Choose a building first"))] + [
-                (e.pk, str(e)) for e in chosen
-            ]
+        buildings, entrances = fields["building"].queryset, fields["entrance"].queryset
+        any_label = fields["building"].empty_label
+
+        def building_choices():
+            chosen = buildings.filter(estate=estate) if estate else buildings
+            return [("", any_label)] + [(b.pk, b.name if estate else str(b)) for b in chosen]
+
+        def entrance_choices():
+            if building:
+                return [("", any_label)] + [
+                    (e.pk, e.name) for e in entrances.filter(building=building)
+                ]
+            chosen = entrances.filter(pk=entrance) if entrance else []
+            return [("", _("Choose a building first"))] + [(e.pk, str(e)) for e in chosen]
+
+        fields["building"].widget.choices = building_choices
+        fields["entrance"].widget.choices = entrance_choices
 
     def _chosen(self, name):
         value = self.data.get(name) if self.data else None

@@ -181,7 +181,7 @@ def test_unit_list_queries_do_not_grow_with_rows(
         UnitFactory(entrance=entrance, room_no=f"{number:04d}")
     client = api(clerk)
     client.get("/units")
-    with django_assert_max_num_queries(10):  # token, user, permissions, scope: per request
+    with django_assert_max_num_queries(9):  # token, user, permissions, scope: per request
         body = client.get("/units", limit=100).json()
     assert body["count"] == 40 and len(body["items"]) == 40
 
