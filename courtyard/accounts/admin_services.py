@@ -55,6 +55,11 @@ def create_user(actor, *, username, password, roles=(), **fields):
 
 def update_user(actor, user, **fields):
     require_action(actor, User, "change")
+    # The phone and email receive password-reset codes: changing them is a takeover.
+    try:
+        _check_outranks(actor, user)
+    except StateConflict as error:
+        raise ValidationError(error.message, code=error.code)
     _assign_fields(user, fields)
     errors = _collect_errors(user, exclude=["password"])
     if errors:

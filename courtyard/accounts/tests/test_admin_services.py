@@ -96,6 +96,12 @@ def test_update_user_requires_the_change_permission():
         svc.update_user(viewer, make_user("tech"), full_name="Y")
 
 
+def test_update_user_refuses_to_edit_someone_with_more_permissions():
+    actor = make_user("half_admin", *USER_ADMIN)
+    with pytest.raises(ValidationError):
+        svc.update_user(actor, make_user("root", superuser=True), phone="13900000000")
+
+
 def test_set_user_roles_records_added_and_removed_roles(admin):
     first, second = make_role("A", "estates.view_unit"), make_role("B", "estates.view_estate")
     user = make_user("tech")

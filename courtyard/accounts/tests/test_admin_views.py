@@ -214,6 +214,18 @@ def test_edit_user_page_updates_the_profile(admin, client):
     assert (user.full_name, user.position) == ("刘师傅", "电工")
 
 
+def test_editing_a_stronger_user_is_refused_on_the_form(client):
+    client.force_login(make_user("half", "accounts.view_user", "accounts.change_user"))
+    root = make_user("root", superuser=True)
+    response = client.post(
+        reverse("accounts:user_edit", args=[root.pk]), {"full_name": "X", "phone": "13900000000"}
+    )
+    assert response.status_code == 400
+    assert "permissions that you do not have" in response.content.decode()
+    root.refresh_from_db()
+    assert root.phone == ""
+
+
 def test_user_roles_page_sets_roles(admin, client):
     user = make_user("tech")
     role = make_role("维修人员")
