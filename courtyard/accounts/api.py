@@ -81,10 +81,7 @@ def login(request, payload: LoginIn):
         )
     if user is None:
         raise ApiError(401, _("Wrong username or password."), "invalid_credentials")
-    # Maintenance mode belongs to the system app (above accounts), hence the late import.
-    from courtyard.system.selectors import sign_in_refusal
-
-    refusal = sign_in_refusal(user)
+    refusal = services.sign_in_refusal(user)
     if refusal:
         raise ApiError(503, refusal, "maintenance")
     if services.needs_second_factor(user) and not services.verify_second_factor(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import StyledForm, StyledFormMixin
 
-from . import passwords
+from . import passwords, services
 
 CODE_WIDGET_ATTRS = {
     "autocomplete": "one-time-code",
@@ -33,10 +33,7 @@ class LoginForm(auth_forms.AuthenticationForm):
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
-        # Maintenance mode belongs to the system app (above accounts), hence the late import.
-        from courtyard.system.selectors import sign_in_refusal
-
-        refusal = sign_in_refusal(user)
+        refusal = services.sign_in_refusal(user)
         if refusal:
             raise ValidationError(refusal, code="maintenance")
 

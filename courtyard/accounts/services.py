@@ -59,6 +59,26 @@ def record_security_event(kind, *, request=None, user=None, username="", actor=N
     )
 
 
+# Modules above accounts (maintenance mode in ``system``) register the reasons they may refuse
+# a sign-in; accounts asks them without importing them.
+_sign_in_checks = []
+
+
+def register_sign_in_check(check):
+    """``check(user)`` returns a message when ``user`` may not sign in now, else None."""
+    if check not in _sign_in_checks:
+        _sign_in_checks.append(check)
+    return check
+
+
+def sign_in_refusal(user):
+    for check in _sign_in_checks:
+        refusal = check(user)
+        if refusal:
+            return refusal
+    return None
+
+
 def needs_second_factor(user):
     """A user with a confirmed device always uses it; the policy can require one for all."""
     if any(devices_for_user(user, confirmed=True)):

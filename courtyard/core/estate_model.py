@@ -4,7 +4,7 @@ for the top bar without importing the estates module (which depends on core)."""
 from django.apps import apps
 from django.conf import settings
 
-from .scoping import restrict
+from .scoping import scope_q, user_scope
 
 
 def estate_model():
@@ -12,4 +12,11 @@ def estate_model():
 
 
 def estates_for(user):
-    return restrict(estate_model().objects.all(), user, "view").order_by("name")
+    """The estates in the user's data scope, for the top bar's estate filter.
+
+    Only the scope applies, not ``view_estate``: a clerk who may see units but not edit the
+    estate register still narrows their lists to one estate.
+    """
+    queryset = estate_model().objects.all()
+    q = scope_q(queryset.model, user_scope(user))
+    return (queryset if q is None else queryset.filter(q)).order_by("name")

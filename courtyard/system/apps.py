@@ -8,8 +8,13 @@ class SystemConfig(AppConfig):
     verbose_name = _("System settings")
 
     def ready(self):
+        from courtyard.accounts.services import register_sign_in_check
         from courtyard.core import modules
         from courtyard.core.modules import NavItem
+
+        from .selectors import sign_in_refusal
+
+        register_sign_in_check(sign_in_refusal)
 
         modules.attach(
             "system",
