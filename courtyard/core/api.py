@@ -7,6 +7,7 @@ Each operation declares its access with
 
 from functools import wraps
 
+import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
+from pydantic import Field, create_model
 
 from .access import PUBLIC, RESIDENT, STAFF
 from .exceptions import StateConflict
@@ -136,6 +138,19 @@ class Pagination(LimitOffsetPagination):
         limit = max(1, min(pagination.limit, 500))
         offset = max(0, pagination.offset)
         return {"items": queryset[offset : offset + limit], "count": self._items_count(queryset)}
+
+
+def filter_query(filterset_class):
+    """A query schema naming a filter set's parameters, so that the API docs list them.
+
+    An operation takes it as ``filters: Query[...]`` for the docs only; ``filtered`` applies
+    the filter set itself, with the same validation as the list pages.
+    """
+    fields = {}
+    for name, item in filterset_class.base_filters.items():
+        kind = int if isinstance(item, django_filters.ModelChoiceFilter) else str
+        fields[name] = (kind | None, Field(None, description=str(item.label or name)))
+    return create_model(f"{filterset_class.__name__}Query", __base__=Schema, **fields)
 
 
 def filtered(filterset_class, request, queryset):

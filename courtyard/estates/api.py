@@ -8,10 +8,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filtered
+from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.scoping import get_for_action
 
 from . import selectors, services
@@ -20,6 +20,11 @@ from .filters import BuildingFilterSet, EntranceFilterSet, EstateFilterSet, Unit
 from .models import Building, Entrance, Estate
 
 router = Router(tags=["property"])
+
+EstateQuery = filter_query(EstateFilterSet)
+BuildingQuery = filter_query(BuildingFilterSet)
+EntranceQuery = filter_query(EntranceFilterSet)
+UnitQuery = filter_query(UnitFilterSet)
 
 
 def _parent(queryset, pk):
@@ -72,7 +77,7 @@ class EstatePatch(Schema):
 @router.get("/estates", response=list[EstateOut])
 @api_access("estates.view_estate")
 @paginate(Pagination)
-def list_estates(request):
+def list_estates(request, filters: Query[EstateQuery]):
     return filtered(EstateFilterSet, request, selectors.visible_estates(request.user))
 
 
@@ -137,7 +142,7 @@ class BuildingPatch(Schema):
 @router.get("/buildings", response=list[BuildingOut])
 @api_access("estates.view_building")
 @paginate(Pagination)
-def list_buildings(request):
+def list_buildings(request, filters: Query[BuildingQuery]):
     return filtered(BuildingFilterSet, request, selectors.visible_buildings(request.user))
 
 
@@ -204,7 +209,7 @@ class EntrancePatch(Schema):
 @router.get("/entrances", response=list[EntranceOut])
 @api_access("estates.view_entrance")
 @paginate(Pagination)
-def list_entrances(request):
+def list_entrances(request, filters: Query[EntranceQuery]):
     return filtered(EntranceFilterSet, request, selectors.visible_entrances(request.user))
 
 
@@ -295,7 +300,7 @@ class UnitPatch(Schema):
 @router.get("/units", response=list[UnitOut])
 @api_access("estates.view_unit")
 @paginate(Pagination)
-def list_units(request):
+def list_units(request, filters: Query[UnitQuery]):
     return filtered(UnitFilterSet, request, selectors.visible_units(request.user))
 
 

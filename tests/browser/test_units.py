@@ -92,6 +92,13 @@ def test_clerk_imports_units_after_fixing_a_bad_row(page, live_server, sign_in, 
     assert page.locator("table.object-table tbody tr").count() >= 1
 
 
+def choose(page, select, value):
+    """Pick an option and wait for the htmx answer that swaps the three parent selects."""
+    with page.expect_response(lambda response: "/units/parents/" in response.url):
+        page.select_option(select, str(value))
+    expect(page.locator(".htmx-settling, .htmx-added")).to_have_count(0)
+
+
 def test_unit_pages_look_right(page, live_server, sign_in, register):
     sign_in("clerk")
     unit = Unit.objects.get(room_no="101", entrance=register)
@@ -104,16 +111,16 @@ def test_unit_pages_look_right(page, live_server, sign_in, register):
 
     # The form: choosing the estate narrows the buildings, the building the entrances (htmx).
     page.goto(f"{live_server.url}/estates/units/add/")
-    page.select_option("#id_estate", str(register.estate_id))
+    choose(page, "#id_estate", register.estate_id)
     expect(page.locator("#id_building option")).to_have_count(2)
-    page.select_option("#id_building", str(register.building_id))
+    choose(page, "#id_building", register.building_id)
     expect(page.locator("#id_entrance option")).to_have_count(2)
-    page.select_option("#id_entrance", str(register.pk))
+    choose(page, "#id_entrance", register.pk)
     page.fill("#id_room_no", "101")
     page.fill("#id_floor", "1")
     page.fill("#id_area", "88.8")
     page.click(".page-body button[type=submit]")
-    assert page.locator("text=This room number already exists.").is_visible()
+    expect(page.locator("text=This room number already exists.")).to_be_visible()
     assert page.input_value("#id_area") == "88.8"
     page.screenshot(path="/tmp/shots/unit_form_error.png", full_page=True)
     page.fill("#id_room_no", "1801")

@@ -198,3 +198,9 @@ def test_entrance_filter_does_not_need_the_building(api, clerk, unit):
     other = EntranceFactory(building=unit.building, name="2单元")
     UnitFactory(entrance=other, room_no="101")
     assert api(clerk).get("/units", entrance=other.pk).json()["count"] == 1
+
+
+def test_openapi_lists_the_filter_parameters(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    names = {p["name"] for p in schema["paths"]["/api/v1/units"]["get"]["parameters"]}
+    assert {"q", "estate", "building", "entrance", "status", "area_min", "limit"} <= names
