@@ -116,7 +116,8 @@ class UnitImport:
         if not has_action(self.user, Unit, "add"):
             raise JobFailed(_("No permission."))
         try:
-            sheet = excel.read_sheet(self.job.input_file.open("rb"), UNIT_COLUMNS)
+            with self.job.input_file.open("rb") as upload:
+                sheet = excel.read_sheet(upload, UNIT_COLUMNS)
         except ValidationError as error:
             raise JobFailed(" ".join(error.messages))
         if not sheet.rows:

@@ -162,7 +162,8 @@ class Unit(BaseModel):
             )
         ]
         indexes = [
-            models.Index(fields=["estate", "building", "room_no"]),
+            # The list's order within one estate (the usual scope), without a sort.
+            models.Index(fields=["estate", "entrance", "room_no"]),
             models.Index(fields=["room_no"]),
         ]
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from courtyard.core.deletion import delete_unless_in_use
 from courtyard.core.scoping import check_in_scope, require_action, user_scope
 
+from .choices import Occupancy, UnitUse
 from .models import Building, Entrance, Estate, Unit
 
 ESTATE_FIELDS = ("name", "code", "address", "phone", "description")
@@ -114,7 +115,7 @@ def create_entrance(user, *, building, name):
     check_in_scope(user, building)
     entrance = Entrance(created_by=user)
     _assign(entrance, {"building": building, "name": name}, ENTRANCE_FIELDS)
-    entrance.estate_id = building.estate_id
+    entrance.estate = building.estate
     return _save(user, entrance, _validate_entrance)
 
 
@@ -125,7 +126,7 @@ def update_entrance(user, entrance, **changes):
     if moved:
         check_in_scope(user, changes["building"])
     _assign(entrance, changes, ENTRANCE_FIELDS)
-    entrance.estate_id = entrance.building.estate_id
+    entrance.estate = entrance.building.estate
     return _save(user, entrance, _validate_entrance, moved=moved)
 
 
@@ -150,7 +151,15 @@ def _validate_entrance(entrance, moved=False):
 
 
 def create_unit(
-    user, *, entrance, room_no, floor, area, use="residential", status="vacant", note=""
+    user,
+    *,
+    entrance,
+    room_no,
+    floor,
+    area,
+    use=UnitUse.RESIDENTIAL,
+    status=Occupancy.VACANT,
+    note="",
 ):
     """Add a unit to an entrance; its estate and building follow from the entrance."""
     require_action(user, Unit, "add")
@@ -178,7 +187,7 @@ def delete_unit(user, unit):
 
 def _place_unit(unit):
     unit.building = unit.entrance.building
-    unit.estate_id = unit.entrance.estate_id
+    unit.estate = unit.entrance.estate
 
 
 def validate_unit(unit):

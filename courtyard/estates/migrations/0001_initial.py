@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='unit',
-            index=models.Index(fields=['estate', 'building', 'room_no'], name='estates_uni_estate__e22bb1_idx'),
+            index=models.Index(fields=['estate', 'entrance', 'room_no'], name='estates_uni_estate__bd3460_idx'),
         ),
         migrations.AddIndex(
             model_name='unit',
