@@ -5,7 +5,7 @@ from datetime import datetime
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from courtyard.core.access import PUBLIC, STAFF
@@ -102,7 +102,7 @@ def login(request, payload: LoginIn):
 @api_access(STAFF)
 def logout(request):
     services.revoke_api_token(request.api_token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut)

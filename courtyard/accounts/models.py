@@ -219,6 +219,7 @@ class SecurityEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
+        default_permissions = ("view",)  # written only by the system itself
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.username}"

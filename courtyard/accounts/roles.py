@@ -6,10 +6,10 @@ change, delete) as columns and the model's own ``Meta.permissions`` as labelled 
 new app that attaches itself to a module appears in the matrix without any change here.
 
 Default roles are named in Chinese, as the seed names them (the demo data is Chinese);
-the description starts with the English name so that English-speaking administrators can
-tell them apart. ``setup_roles`` creates the missing ones; a role that exists keeps the
-permissions an administrator gave it, except the administrator role, which always holds
-every permission of the matrix (so that it keeps "everything" when modules are added).
+the description gives the duties in Chinese, then in English, so that English-speaking
+administrators can tell them apart. ``setup_roles`` creates the missing ones; a role that
+exists keeps the permissions an administrator gave it, except the administrator role, which
+always holds every permission of the matrix (so that it keeps "everything" when modules are added).
 """
 
 from dataclasses import dataclass, field
@@ -45,20 +45,21 @@ class DefaultRole:
 
 # Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
 DEFAULT_ROLES = (
-    DefaultRole(ADMINISTRATOR, "Administrator — every permission", ("*",)),
+    DefaultRole(ADMINISTRATOR, "全部权限 · Administrator — every permission", ("*",)),
     DefaultRole(
         "客服专员",
-        "Customer service — residents, repairs intake, announcements",
+        "住户、报修受理、公告 · Customer service — residents, repairs intake, announcements",
         ("estates.view_*", "residents.*", "repairs.view_*", "repairs.add_*", "notices.view_*"),
     ),
     DefaultRole(
         "财务人员",
-        "Finance — fees, bills and payments",
+        "费用、账单与收款 · Finance — fees, bills and payments",
         ("estates.view_*", "residents.view_*", "billing.*"),
     ),
     DefaultRole(
         "运维主管",
-        "Operations supervisor — property register, repairs, facilities, staff overview",
+        "房产档案、报修、设施与人员概览 · "
+        "Operations supervisor — property register, repairs, facilities, staff",
         (
             "estates.view_*",
             "estates.change_*",
@@ -70,12 +71,12 @@ DEFAULT_ROLES = (
     ),
     DefaultRole(
         "维修人员",
-        "Technician — handles repair work orders",
+        "处理报修工单 · Technician — handles repair work orders",
         ("estates.view_*", "repairs.view_*", "repairs.change_*", "facilities.view_*"),
     ),
     DefaultRole(
         "巡检人员",
-        "Inspector — facility inspections",
+        "设施巡检 · Inspector — facility inspections",
         ("estates.view_*", "facilities.view_*", "facilities.change_inspection*"),
     ),
 )

@@ -121,6 +121,7 @@ class Message(models.Model):
         indexes = [models.Index(fields=["recipient_user", "channel", "read_at"])]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        default_permissions = ("view", "change")  # the outbox is written by services only
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}"

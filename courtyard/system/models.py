@@ -31,7 +31,8 @@ class MaintenanceWindow(AuditedMixin, models.Model):
 
     class Meta:
         verbose_name = _("maintenance mode")
-        verbose_name_plural = _("maintenance mode")
+        # The row of the permission matrix that holds the system pages' permissions.
+        verbose_name_plural = _("system pages")
         default_permissions = ()
         permissions = [
             ("change_parameters", _("Can change system parameters")),
