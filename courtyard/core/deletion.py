@@ -15,7 +15,10 @@ from .exceptions import InUse
 def references(obj):
     """``{model: count}`` of the records whose protecting foreign keys point at ``obj``."""
     found = {}
-    for related in obj._meta.related_objects:
+    # include_hidden: a reverse relation named "+" protects just the same.
+    for related in obj._meta.get_fields(include_hidden=True):
+        if not (related.auto_created and not related.concrete and related.is_relation):
+            continue
         if related.many_to_many or related.on_delete not in (PROTECT, RESTRICT):
             continue
         model = related.related_model

@@ -108,6 +108,12 @@ def test_unit_pages_look_right(page, live_server, sign_in, register):
     page.screenshot(path="/tmp/shots/building_detail.png", full_page=True)
     page.goto(f"{live_server.url}/estates/{register.estate_id}/")
     page.screenshot(path="/tmp/shots/estate_detail.png", full_page=True)
+    page.goto(f"{live_server.url}/estates/{register.estate_id}/delete/")
+    expect(page.locator(".in-use")).to_contain_text("buildings (1)")
+    assert page.locator("button:has-text('Delete')").count() == 0
+    page.screenshot(path="/tmp/shots/estate_delete_in_use.png", full_page=True)
+    page.goto(f"{live_server.url}/estates/buildings/")
+    page.screenshot(path="/tmp/shots/building_list.png", full_page=True)
 
     # The form: choosing the estate narrows the buildings, the building the entrances (htmx).
     page.goto(f"{live_server.url}/estates/units/add/")

@@ -224,6 +224,7 @@ def test_estate_with_buildings_is_in_use(clerk, unit):
     with pytest.raises(InUse) as excinfo:
         services.delete_estate(clerk, unit.estate)
     assert "buildings (1)" in str(excinfo.value.message)
+    assert "entrances (1)" in str(excinfo.value.message)
     assert "units (1)" in str(excinfo.value.message)
     assert excinfo.value.code == "in_use"
     assert Estate.objects.filter(pk=unit.estate_id).exists()
