@@ -46,8 +46,10 @@ bench: setup
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 
+I18N_IGNORE := --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*" --ignore "bench/*" \
+	--ignore "tests/*" --ignore "courtyard/static/vendor/*"
+
 # Regenerate the translation catalogues after changing user-facing strings.
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*"
-	$(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --ignore ".venv/*" --ignore "node_modules/*" --ignore "var/*" --ignore "courtyard/static/vendor/*"
+	$(PY) manage.py makemessages -l zh_Hans -l en --no-obsolete $(I18N_IGNORE)
 	$(PY) manage.py fill_english_catalogue

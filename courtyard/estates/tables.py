@@ -1,6 +1,7 @@
 """Tables of the register; their columns are also the columns of the Excel exports."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.tables import Column, Table
 
@@ -9,7 +10,7 @@ class EstateTable(Table):
     default_order = ("name",)
 
     name = Column(label=_("Name"), link=True)
-    code = Column(label=_("Code"))
+    code = Column(label=pgettext_lazy("identifier", "Code"))
     address = Column(label=_("Address"))
     phone = Column(label=_("Service phone"), orderable=False)
 

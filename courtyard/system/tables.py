@@ -2,6 +2,7 @@
 templates, which add badges, masking and readable changes)."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.tables import Column, Table
 
@@ -42,4 +43,4 @@ class MessageTable(Table):
     attempts = Column(label=_("Attempts"))
     provider_ref = Column(label=_("Provider reference"), orderable=False)
     created_at = Column(label=_("Created"))
-    sent_at = Column(label=_("Sent"))
+    sent_at = Column(label=pgettext_lazy("time", "Sent"))
