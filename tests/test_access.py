@@ -91,3 +91,13 @@ def test_api_answers_401_json_without_a_token(client):
         response = getattr(client, method)(url, content_type="application/json")
         assert response.status_code == 401, f"{method} {url}"
         assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_api_errors_outside_the_routers_are_json_too(client):
+    unknown = client.get("/api/v1/no-such-thing")
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "not_found"
+    wrong_method = client.put("/api/v1/me")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
