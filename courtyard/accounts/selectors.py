@@ -6,7 +6,6 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from courtyard.core.scoping import get_for_action, restrict, scope_q, user_scope
-from courtyard.estates.models import Building, Estate
 
 from .models import Department, Role, ScopeGrant, SecurityEvent, User
 
@@ -76,12 +75,13 @@ def is_locked(user):
 def grantable_estates(actor):
     """The estates an administrator may put into someone's data scope: those in their own."""
     scope = user_scope(actor)
-    queryset = Estate.objects.order_by("name")
+    queryset = _scope_target("estates").objects.order_by("name")
     # A building grant does not make its whole estate grantable.
     return queryset if scope.all_estates else queryset.filter(pk__in=scope.estate_ids)
 
 
 def grantable_buildings(actor):
+    Building = _scope_target("buildings")
     q = scope_q(Building, user_scope(actor))
     queryset = Building.objects.select_related("estate").order_by("estate__name", "name")
     return queryset if q is None else queryset.filter(q)
@@ -89,3 +89,9 @@ def grantable_buildings(actor):
 
 def can_see_full_phone(viewer):
     return viewer.has_perm("accounts.change_user")
+
+
+def _scope_target(field):
+    """The estate or building model a scope grant points at; accounts sits below estates and
+    reaches them through the grant's relations rather than by import."""
+    return ScopeGrant._meta.get_field(field).related_model
