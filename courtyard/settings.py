@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "courtyard.core",
     "courtyard.accounts",
     "courtyard.estates",
+    "courtyard.residents",
     "courtyard.system",
 ]
 
