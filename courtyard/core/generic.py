@@ -11,6 +11,8 @@ Access is derived from the model and action (``estates.view_unit``), every query
 through the scope gate, and every write goes through the module's service functions.
 """
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -314,12 +316,8 @@ def export_job(
     """Rows for an export job: the same gate, estate filter and filter set as the list page."""
     queryset = narrow_to_estate(restrict(model_queryset, user, "view"), params.get(estate_id_key))
     if filterset_class is not None:
-
-        class _Request:
-            pass
-
-        request = _Request()
-        request.user = user
+        # A job has no request; the filter set only needs to know whose choices to restrict.
+        request = SimpleNamespace(user=user, session={"estate_id": params.get(estate_id_key)})
         filterset = filterset_class(params.get("filters") or None, queryset, request=request)
         if filterset.is_bound and filterset.is_valid():
             queryset = filterset.qs
