@@ -23,3 +23,14 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ApprovalDecisionKind(models.TextChoices):
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")

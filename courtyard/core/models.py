@@ -4,10 +4,17 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AuditedMixin, register
-from .choices import JobStatus, MessageChannel, MessageStatus
+from .choices import (
+    ApprovalDecisionKind,
+    ApprovalStatus,
+    JobStatus,
+    MessageChannel,
+    MessageStatus,
+)
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -187,3 +194,175 @@ class Job(models.Model):
     @property
     def is_finished(self):
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
+# Approvals (see core.approvals) -----------------------------------------------------------
+
+
+@register
+class ApprovalFlow(AuditedMixin, models.Model):
+    """The approval levels of one kind of record: the default, or one estate's own."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    estate = models.ForeignKey(
+        settings.COURTYARD_ESTATE_MODEL,
+        verbose_name=_("estate"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty: the default flow for every estate without its own."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "estate_id"]
+        verbose_name = _("approval flow")
+        verbose_name_plural = _("approval flows")
+        default_permissions = ("view", "change")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "estate"], name="approval_flow_per_estate"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(estate__isnull=True), name="approval_flow_default"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} ({self.estate or _('default')})"
+
+
+@register
+class ApprovalLevel(AuditedMixin, models.Model):
+    """One level of a flow: the members of its role decide at this step."""
+
+    flow = models.ForeignKey(
+        ApprovalFlow,
+        verbose_name=_("approval flow"),
+        on_delete=models.CASCADE,
+        related_name="levels",
+    )
+    order = models.PositiveSmallIntegerField(_("level"))
+    role = models.ForeignKey(
+        "auth.Group", verbose_name=_("role"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["flow", "order"]
+        verbose_name = _("approval level")
+        verbose_name_plural = _("approval levels")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "order"], name="approval_level_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.order}: {self.name or self.role}"
+
+
+@register
+class ApprovalRequest(AuditedMixin, models.Model):
+    """One submission of a record for approval, with the levels it must pass (a snapshot)."""
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    estate_id = models.IntegerField(_("estate"), null=True, blank=True, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        related_name="approval_requests",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ApprovalStatus.choices,
+        default=ApprovalStatus.PENDING,
+        db_index=True,
+    )
+    current_level = models.PositiveSmallIntegerField(_("current level"), default=1)
+    # Copied from the flow at submission, so that later configuration changes leave a running
+    # request alone: [{"role": group id, "role_name": ..., "name": ...}, ...].
+    levels = models.JSONField(_("levels"), default=list, blank=True)
+    # The role of the level now to decide (denormalised from ``levels`` for the inbox query).
+    current_role = models.ForeignKey(
+        "auth.Group", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+        default_permissions = ("view",)  # written by core.approvals only
+        indexes = [models.Index(fields=["content_type", "object_id", "-submitted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=Q(status="pending"),
+                name="approval_one_pending_per_subject",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("core:approval_detail", args=[self.pk])
+
+    @classmethod
+    def scope_q(cls, scope):
+        return Q(estate_id__in=scope.estate_ids)
+
+    @property
+    def level_count(self):
+        return len(self.levels)
+
+    @property
+    def is_pending(self):
+        return self.status == ApprovalStatus.PENDING
+
+
+@register
+class ApprovalDecision(AuditedMixin, models.Model):
+    """One approver's decision at one level of a request, with their comment or reason."""
+
+    request = models.ForeignKey(
+        ApprovalRequest,
+        verbose_name=_("approval request"),
+        on_delete=models.CASCADE,
+        related_name="decisions",
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="approval_decisions",
+    )
+    decision = models.CharField(_("decision"), max_length=16, choices=ApprovalDecisionKind.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["request", "level"]
+        verbose_name = _("approval decision")
+        verbose_name_plural = _("approval decisions")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "level"], name="approval_decision_per_level"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id}/{self.level}: {self.get_decision_display()}"
