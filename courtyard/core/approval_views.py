@@ -182,6 +182,8 @@ def flow_edit(request, kind, estate_id=None):
             formset._non_form_errors = formset.error_class(exc.messages)
         else:
             messages.success(request, _("The approval flow has been saved."))
+            if "add_row" in request.POST:
+                return HttpResponseRedirect(request.path)  # opens with a fresh empty row
             return HttpResponseRedirect(reverse("core:approval_flows"))
     context = {
         "kind": kind,

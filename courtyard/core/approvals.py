@@ -114,7 +114,11 @@ def set_flow_levels(actor, kind, estate, roles, names=None):
     names = list(names or [])
     if len({role.pk for role in roles}) != len(roles):
         raise ValidationError(
-            {"roles": _("A role can appear only once in a flow.")}, code="duplicate"
+            {
+                "roles": ValidationError(
+                    _("A role can appear only once in a flow."), code="duplicate"
+                )
+            }
         )
     with transaction.atomic():
         flow, _created = ApprovalFlow.objects.select_for_update().get_or_create(
@@ -253,7 +257,9 @@ def reject(actor, request, reason, *, level=None):
     """Reject ``request`` at its current level; the reason goes back to the submitter."""
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Give a reason for the rejection.")}, code="required")
+        raise ValidationError(
+            {"reason": ValidationError(_("Give a reason for the rejection."), code="required")}
+        )
     with transaction.atomic():
         fresh = _lock_for_decision(actor, request, level)
         ApprovalDecision.objects.create(

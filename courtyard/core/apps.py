@@ -9,3 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import parameters  # noqa: F401  (registers the core parameters)
+        from .modules import NavItem, attach
+
+        attach(
+            "system",
+            nav=[NavItem(_("Approval flows"), "core:approval_flows", "core.change_approvalflow")],
+            models=["core.approvalflow", "core.approvalrequest"],
+        )

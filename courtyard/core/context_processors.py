@@ -1,5 +1,6 @@
 """What every staff page needs: navigation, the estate filter, unread notices."""
 
+from .approvals import awaiting_count
 from .estate_model import estates_for
 from .models import Message
 from .modules import navigation_for
@@ -16,6 +17,7 @@ def shell(request):
         "current_namespace": resolver.namespace if resolver else "",
         "estate_choices": estates_for(user).only("pk", "name"),
         "current_estate_id": request.session.get("estate_id"),
+        "approval_count": awaiting_count(user),
         "unread_count": Message.objects.filter(
             recipient_user=user, channel="app", read_at__isnull=True
         ).count(),

@@ -139,7 +139,7 @@ def test_user_list_query_count_does_not_grow_with_rows(
     role = make_role("维修人员")
     for n in range(30):
         make_user(f"tech{n:02d}", department=department).groups.add(role.group)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("accounts:user_list"), {"per_page": 25})
     assert len(response.context["rows"]) == 25
 
