@@ -185,6 +185,21 @@ def delete_unit(user, unit):
     _delete(user, unit)
 
 
+def set_unit_occupancy(actor, unit, status):
+    """Set a unit's occupancy status as the consequence of a residents decision.
+
+    Called by the residents module after it has authorised the decision (an approved
+    registration, a move-out), so the actor needs no right to edit the register; the change
+    lands in the unit's audit history under the actor's name.
+    """
+    if status not in Occupancy.values:
+        raise ValueError(f"unknown occupancy status {status!r}")
+    if unit.status != status:
+        unit.status = status
+        unit.save(update_fields=["status", "updated_at"])
+    return unit
+
+
 def _place_unit(unit):
     unit.building = unit.entrance.building
     unit.estate = unit.entrance.estate

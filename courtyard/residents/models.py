@@ -247,9 +247,12 @@ class Occupancy(BaseModel):
 
     @classmethod
     def attachment_visible_to(cls, user, object_id):
-        """Documents of an occupancy: whoever may view the person may download them."""
+        """Documents of an occupancy: whoever may view the person may download them, and
+        the resident whose occupancy it is (through the portal)."""
         from courtyard.core.scoping import restrict
 
+        if user.is_resident:
+            return cls.objects.filter(pk=object_id, resident__user=user).exists()
         occupancy = cls.objects.filter(pk=object_id).values("resident_id").first()
         if occupancy is None:
             return False

@@ -1,0 +1,139 @@
+"""Filter sets of the residents lists: the sidebar, the API query parameters and the exports.
+
+Each condition on units is a subquery on the occupancies (``pk IN (…)``), never a join, so
+a person with several units appears once and the count stays exact.
+"""
+
+import re
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.filters import BaseFilterSet
+from courtyard.estates.choices import LIVED_IN
+from courtyard.estates.models import Building, Estate
+
+from . import hooks
+from .choices import OccupancyStatus, RegistrationStatus, ResidentKind, Role
+from .models import Occupancy, Registration, Resident
+
+YES_NO = (("yes", _("Yes")), ("no", _("No")))
+
+
+class ResidentFilterSet(BaseFilterSet):
+    """多条件查询: name, phone (or its last 4 digits), ID last 4, room number, unit filters."""
+
+    # Occupancies counted by the unit filters: the current ones (the history list: ended).
+    occupancy_statuses = (OccupancyStatus.CURRENT,)
+
+    q = django_filters.CharFilter(
+        method="search",
+        label=_("Name, phone or last 4 digits"),
+    )
+    room = django_filters.CharFilter(method="filter_room", label=_("Room number"))
+    estate = django_filters.ModelChoiceFilter(
+        queryset=Estate.objects.all(), method="filter_estate", label=_("Estate")
+    )
+    building = django_filters.ModelChoiceFilter(
+        queryset=Building.objects.select_related("estate"),
+        method="filter_building",
+        label=_("Building"),
+    )
+    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role", label=_("Role"))
+    occupied = django_filters.ChoiceFilter(
+        choices=YES_NO, method="filter_occupied", label=_("Unit occupied")
+    )
+    kind = django_filters.ChoiceFilter(choices=ResidentKind.choices, label=_("Kind"))
+    arrears = django_filters.ChoiceFilter(
+        choices=YES_NO, method="filter_arrears", label=_("In arrears")
+    )
+
+    class Meta:
+        model = Resident
+        fields = ["q", "room", "estate", "building", "role", "occupied", "kind", "arrears"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        session = getattr(self.request, "session", None) or {}
+        value = self.data.get("estate") if self.data else None
+        estate = value if value and str(value).isdigit() else session.get("estate_id")
+        field = self.form.fields["building"]
+        buildings, any_label = field.queryset, field.empty_label
+
+        def building_choices():
+            chosen = buildings.filter(estate=estate) if estate else buildings
+            return [("", any_label)] + [(b.pk, b.name if estate else str(b)) for b in chosen]
+
+        field.widget.choices = building_choices
+
+    def occupancies(self, **lookup):
+        return Occupancy.objects.filter(status__in=self.occupancy_statuses, **lookup).values(
+            "resident_id"
+        )
+
+    def search(self, queryset, name, value):
+        value = re.sub(r"\s", "", value or "")
+        if not value:
+            return queryset
+        if re.fullmatch(r"\d{11}", value):
+            return queryset.filter(phone=value)
+        if re.fullmatch(r"\d{3}[\dxX]", value):
+            return queryset.filter(Q(phone_last4=value) | Q(id_last4=value.upper()))
+        return queryset.filter(Q(name__icontains=value) | Q(company_name__icontains=value))
+
+    def filter_room(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(pk__in=self.occupancies(unit__room_no=value))
+
+    def filter_estate(self, queryset, name, value):
+        return queryset.filter(pk__in=self.occupancies(estate=value)) if value else queryset
+
+    def filter_building(self, queryset, name, value):
+        return queryset.filter(pk__in=self.occupancies(building=value)) if value else queryset
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(pk__in=self.occupancies(role=value)) if value else queryset
+
+    def filter_occupied(self, queryset, name, value):
+        if value == "yes":
+            return queryset.filter(pk__in=self.occupancies(unit__status__in=LIVED_IN))
+        if value == "no":
+            return queryset.filter(
+                pk__in=Occupancy.objects.filter(status__in=self.occupancy_statuses)
+                .exclude(unit__status__in=LIVED_IN)
+                .values("resident_id")
+            )
+        return queryset
+
+    def filter_arrears(self, queryset, name, value):
+        if value == "yes":
+            return hooks.in_arrears(queryset)
+        if value == "no":
+            return queryset.exclude(pk__in=hooks.in_arrears(queryset).values("pk"))
+        return queryset
+
+
+class HistoryResidentFilterSet(ResidentFilterSet):
+    occupancy_statuses = (OccupancyStatus.ENDED,)
+
+    class Meta(ResidentFilterSet.Meta):
+        fields = ["q", "room", "estate", "building", "role", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("occupied", "arrears"):
+            self.filters.pop(name, None)
+            self.form.fields.pop(name, None)
+
+
+class RegistrationFilterSet(BaseFilterSet):
+    search_fields = ("resident__name", "unit__room_no")
+    status = django_filters.ChoiceFilter(choices=RegistrationStatus.choices, label=_("Status"))
+    estate = django_filters.ModelChoiceFilter(queryset=Estate.objects.all(), label=_("Estate"))
+
+    class Meta:
+        model = Registration
+        fields = ["q", "status", "estate"]

@@ -1,0 +1,117 @@
+"""Reads of the residents register, always through the scope gate, without a query per row."""
+
+from django.db.models import Prefetch
+
+from courtyard.core import approvals
+from courtyard.core.files import attachments_of
+from courtyard.core.scoping import restrict
+
+from .choices import OccupancyStatus, RegistrationStatus, ResidentStatus
+from .models import Occupancy, Registration, Resident
+
+FULL_IDENTITY = "residents.view_full_identity"
+
+
+def may_see_identity(user):
+    return user.has_perm(FULL_IDENTITY)
+
+
+def _occupancies(statuses, to_attr):
+    return Prefetch(
+        "occupancies",
+        queryset=Occupancy.objects.filter(status__in=statuses)
+        .select_related("unit", "unit__entrance", "estate", "building")
+        .order_by("-role", "unit_id"),
+        to_attr=to_attr,
+    )
+
+
+def visible_residents(user, action="view"):
+    """Every person the user may see (any status): the detail pages and the API's detail."""
+    return restrict(Resident.objects.all(), user, action)
+
+
+def current_residents(user):
+    """住户列表: people on the register, each with their current units (one extra query)."""
+    return (
+        visible_residents(user)
+        .filter(status=ResidentStatus.CURRENT)
+        .prefetch_related(_occupancies([OccupancyStatus.CURRENT], "current_occupancies"))
+    )
+
+
+def history_residents(user):
+    """历史住户: archived people, with the units they lived in."""
+    return (
+        visible_residents(user)
+        .filter(status=ResidentStatus.ARCHIVED)
+        .prefetch_related(_occupancies([OccupancyStatus.ENDED], "current_occupancies"))
+    )
+
+
+def visible_registrations(user, action="view"):
+    return restrict(
+        Registration.objects.select_related(
+            "resident", "unit", "unit__entrance", "estate", "building", "submitted_by"
+        ),
+        user,
+        action,
+    )
+
+
+def pending_registrations(user):
+    return visible_registrations(user).filter(
+        status__in=(RegistrationStatus.PENDING, RegistrationStatus.REJECTED)
+    )
+
+
+def occupancies_of(resident):
+    """A person's occupancies (every status but rejected), with their units and documents."""
+    occupancies = list(
+        resident.occupancies.exclude(status=OccupancyStatus.REJECTED)
+        .select_related("unit", "unit__entrance", "estate", "building", "registration")
+        .order_by("status", "-move_in", "pk")
+    )
+    documents = {}
+    from django.contrib.contenttypes.models import ContentType
+
+    from courtyard.core.models import Attachment
+
+    if occupancies:
+        content_type = ContentType.objects.get_for_model(Occupancy)
+        for attachment in Attachment.objects.filter(
+            content_type=content_type, object_id__in=[str(o.pk) for o in occupancies]
+        ):
+            documents.setdefault(attachment.object_id, []).append(attachment)
+    for occupancy in occupancies:
+        occupancy.documents = documents.get(str(occupancy.pk), [])
+    return occupancies
+
+
+def households_of(user, occupancies):
+    """{unit id: [the other people living there]} for the person's units, in one query."""
+    units = [o.unit_id for o in occupancies if o.status == OccupancyStatus.CURRENT]
+    if not units:
+        return {}
+    result = {}
+    others = (
+        Occupancy.objects.filter(unit_id__in=units, status=OccupancyStatus.CURRENT)
+        .select_related("resident")
+        .order_by("-role", "resident__name")
+    )
+    for occupancy in others:
+        result.setdefault(occupancy.unit_id, []).append(occupancy)
+    return result
+
+
+def confirmations_of(resident):
+    return attachments_of(resident).filter(purpose="confirmation")
+
+
+def registration_documents(registration):
+    main = registration.occupancies.filter(role__in=("owner", "tenant")).first()
+    return list(attachments_of(main)) if main else []
+
+
+def latest_request(subject):
+    return approvals.latest_request(subject)
