@@ -32,9 +32,25 @@ class RejectForm(StyledForm):
 class LevelForm(StyledForm):
     """One row of the flow editor: its number, the deciding role and an optional name."""
 
-    order = forms.IntegerField(label=_("Level"), min_value=1, max_value=99, required=False)
-    role = forms.ModelChoiceField(label=_("Role"), queryset=Group.objects.order_by("name"))
-    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    order = forms.IntegerField(
+        label=_("Level"),
+        min_value=1,
+        max_value=99,
+        required=False,
+        widget=forms.NumberInput(attrs={"aria-label": _("Level")}),
+    )
+    role = forms.ModelChoiceField(
+        label=_("Role"),
+        queryset=Group.objects.order_by("name"),
+        empty_label=_("Choose a role"),
+        widget=forms.Select(attrs={"aria-label": _("Role")}),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"aria-label": _("Name (optional)")}),
+    )
 
 
 class BaseLevelFormSet(forms.BaseFormSet):
@@ -58,7 +74,9 @@ LevelFormSet = forms.formset_factory(
 class EstateFlowForm(StyledForm):
     """Give one estate its own flow (it follows the default until then)."""
 
-    estate = forms.ModelChoiceField(label=_("Estate"), queryset=None)
+    estate = forms.ModelChoiceField(
+        label=_("Estate"), queryset=None, empty_label=_("Choose an estate")
+    )
 
     def __init__(self, *args, estates, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from .approval_forms import ApproveForm, EstateFlowForm, LevelFormSet, RejectFor
 from .estate_model import estates_for
 from .exceptions import StateConflict
 from .models import ApprovalFlow
+from .scoping import has_action
 
 FLOW_PERMISSION = "core.change_approvalflow"
 
@@ -59,13 +60,20 @@ def _detail(request, approval, approve_form=None, reject_form=None, status=200):
         "kind_label": approvals.kind_label(approval.kind),
         "estate_name": approvals.with_estate_names([approval])[0].estate_name,
         "subject": subject,
-        "subject_url": getattr(subject, "get_absolute_url", lambda: "")() if subject else "",
+        "subject_url": _subject_url(request.user, subject),
         "levels": approvals.progress(approval),
         "may_decide": may_decide,
         "approve_form": approve_form or ApproveForm(initial=initial),
         "reject_form": reject_form or RejectForm(initial=initial),
     }
     return render(request, "core/approvals/detail.html", context, status=status)
+
+
+def _subject_url(user, subject):
+    """A link to the record, for those who may open it (else the link would be a 403)."""
+    if subject is None or not hasattr(subject, "get_absolute_url"):
+        return ""
+    return subject.get_absolute_url() if has_action(user, type(subject), "view") else ""
 
 
 @access(STAFF)

@@ -331,6 +331,14 @@ class ApprovalRequest(AuditedMixin, models.Model):
     def is_pending(self):
         return self.status == ApprovalStatus.PENDING
 
+    @property
+    def rejection_reason(self):
+        """The reason given when the request was rejected ("" otherwise)."""
+        if self.status != ApprovalStatus.REJECTED:
+            return ""
+        rejection = self.decisions.filter(decision=ApprovalDecisionKind.REJECT).first()
+        return rejection.comment if rejection else ""
+
 
 @register
 class ApprovalDecision(AuditedMixin, models.Model):

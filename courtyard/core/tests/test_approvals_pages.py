@@ -169,6 +169,25 @@ def test_status_partial_shows_the_latest_request(world, pending):  # noqa: F811
     assert render_to_string("core/approvals/partials/status.html", {"approval": None}).strip() == ""
 
 
+def test_status_partial_shows_the_rejection_reason(world, pending):  # noqa: F811
+    from django.template.loader import render_to_string
+
+    approvals.reject(world["approver1"], pending, "Deed is missing")
+    html = render_to_string(
+        "core/approvals/partials/status.html",
+        {"approval": approvals.latest_request(world["unit"])},
+    )
+    assert "Rejected" in html and "Reason: Deed is missing" in html
+
+
+def test_the_record_link_shows_only_to_those_who_may_open_it(client, world, pending):  # noqa: F811
+    unit_url = world["unit"].get_absolute_url()
+    client.force_login(world["approver1"])
+    assert unit_url not in client.get(detail_url(pending)).content.decode()
+    client.force_login(world["admin"])
+    assert unit_url in client.get(detail_url(pending)).content.decode()
+
+
 # Flow configuration -------------------------------------------------------------------------
 
 
