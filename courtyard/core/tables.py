@@ -1,9 +1,12 @@
 """Tables: declared columns, sortable headers, pagination; the same columns feed exports."""
 
+import datetime
+
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
+from django.utils import timezone
 
 
 class Column:
@@ -53,6 +56,8 @@ class Column:
             return ""
         if isinstance(value, Model):
             return str(value)
+        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+            return timezone.localtime(value).replace(tzinfo=None)  # Excel has no time zones
         return value
 
 

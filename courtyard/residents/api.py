@@ -1,0 +1,274 @@
+"""API: residents — list (the list page's filters), detail, create (= submit a registration
+for approval), update (the same field rules as the pages), archive.
+
+Phones and ID numbers come masked unless the caller holds ``residents.view_full_identity``;
+documents and the owner's signed confirmation are uploaded on the pages only.
+"""
+
+from datetime import date, datetime
+
+from django.db import transaction
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from courtyard.core import approvals
+from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.scoping import get_for_action, user_scope
+from courtyard.estates.models import Unit
+
+from . import selectors, services
+from .choices import OccupancyStatus, RegistrationStatus, ResidentKind, ResidentStatus, Role
+from .filters import ResidentFilterSet
+from .models import Resident
+from .tables import shown_id, shown_phone
+from .validators import mask_phone
+
+router = Router(tags=["residents"])
+
+ResidentQuery = filter_query(ResidentFilterSet)
+
+
+def _identity(obj, context):
+    request = context.get("request") if context else None
+    user = getattr(request, "user", None)
+    obj.full_identity = bool(user and user.has_perm(selectors.FULL_IDENTITY))
+    return obj
+
+
+class OccupancyOut(Schema):
+    id: int
+    unit: int
+    estate: int
+    building: int
+    label: str
+    role: Role
+    relation: str
+    move_in: date | None
+    move_out: date | None
+    status: OccupancyStatus
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.unit_id
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_building(obj):
+        return obj.building_id
+
+    @staticmethod
+    def resolve_label(obj):
+        return f"{obj.estate.name} {obj.building.name} {obj.unit.entrance.name} {obj.unit.room_no}"
+
+
+class ResidentOut(Schema):
+    id: int
+    name: str
+    kind: ResidentKind
+    company_name: str
+    id_number: str
+    phone: str
+    email: str
+    emergency_contact: str
+    emergency_phone: str
+    note: str
+    status: ResidentStatus
+    units: list[int]
+    occupancies: list[OccupancyOut]
+    portal_account: bool
+    archived_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id_number(obj, context):
+        return shown_id(_identity(obj, context))
+
+    @staticmethod
+    def resolve_phone(obj, context):
+        return shown_phone(_identity(obj, context))
+
+    @staticmethod
+    def resolve_emergency_phone(obj, context):
+        shown = _identity(obj, context)
+        return obj.emergency_phone if shown.full_identity else mask_phone(obj.emergency_phone)
+
+    @staticmethod
+    def resolve_occupancies(obj):
+        found = getattr(obj, "current_occupancies", None)
+        if found is None:
+            found = selectors.occupancies_of(obj)
+        return found
+
+    @staticmethod
+    def resolve_units(obj):
+        return sorted(
+            {o.unit_id for o in ResidentOut.resolve_occupancies(obj) if o.status == "current"}
+        )
+
+    @staticmethod
+    def resolve_portal_account(obj):
+        return obj.user_id is not None
+
+
+class ApprovalOut(Schema):
+    id: int
+    status: str
+    current_level: int
+    level_count: int
+
+
+class RegistrationOut(Schema):
+    id: int
+    unit: int
+    estate: int
+    building: int
+    resident: int
+    role: Role
+    move_in: date
+    status: RegistrationStatus
+    approval: ApprovalOut | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.unit_id
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_building(obj):
+        return obj.building_id
+
+    @staticmethod
+    def resolve_resident(obj):
+        return obj.resident_id
+
+    @staticmethod
+    def resolve_approval(obj):
+        request = approvals.latest_request(obj)
+        if request is None:
+            return None
+        return {
+            "id": request.pk,
+            "status": request.status,
+            "current_level": request.current_level,
+            "level_count": len(request.levels),
+        }
+
+
+class MemberIn(Schema):
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    relation: str = ""
+
+
+class RegistrationIn(Schema):
+    unit: int
+    role: Role = Role.OWNER
+    name: str
+    kind: ResidentKind = ResidentKind.INDIVIDUAL
+    company_name: str = ""
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    emergency_contact: str = ""
+    emergency_phone: str = ""
+    move_in: date
+    previous_owner_move_out: date | None = None
+    note: str = ""
+    members: list[MemberIn] = []
+
+
+class ResidentPatch(Schema):
+    phone: str | None = None
+    email: str | None = None
+    emergency_contact: str | None = None
+    emergency_phone: str | None = None
+    note: str | None = None
+    name: str | None = None
+    kind: ResidentKind | None = None
+    company_name: str | None = None
+    id_number: str | None = None
+    confirmation_note: str | None = None
+
+
+class ArchiveIn(Schema):
+    reason: str = ""
+
+
+def _scoped_unit(user, pk):
+    """A unit named in a payload, found by the data scope (the service answers 404 outside)."""
+    from django.http import Http404
+
+    unit = Unit.objects.select_related("estate", "building", "entrance").filter(pk=pk).first()
+    if unit is None or not user_scope(user).covers(unit.estate_id, unit.building_id):
+        raise Http404
+    return unit
+
+
+@router.get("/residents", response=list[ResidentOut])
+@api_access("residents.view_resident")
+@paginate(Pagination)
+def list_residents(request, filters: Query[ResidentQuery], history: bool = False):
+    """Current residents (``history=true``: the archived ones), with the list page's filters."""
+    user = request.user
+    queryset = selectors.history_residents(user) if history else selectors.current_residents(user)
+    return filtered(ResidentFilterSet, request, queryset).order_by("name", "pk")
+
+
+@router.get("/residents/{pk}", response=ResidentOut)
+@api_access("residents.view_resident")
+def get_resident(request, pk: int):
+    return get_for_action(Resident.objects.all(), request.user, "view", pk=pk)
+
+
+@router.post("/residents", response={201: RegistrationOut})
+@api_access("residents.add_resident")
+def create_resident(request, payload: RegistrationIn):
+    """Submit a registration for approval; it takes effect on the final approval."""
+    data = payload.dict()
+    unit = _scoped_unit(request.user, data.pop("unit"))
+    members = [services.PersonInput(role=Role.MEMBER, **member) for member in data.pop("members")]
+    main = services.PersonInput(
+        **{k: data.pop(k) for k in ("role", "name", "kind", "company_name", "id_number")},
+        **{k: data.pop(k) for k in ("phone", "email", "emergency_contact", "emergency_phone")},
+    )
+    registration = services.submit_registration(
+        request.user, unit=unit, main=main, members=members, **data
+    )
+    return Status(201, registration)
+
+
+@router.patch("/residents/{pk}", response=ResidentOut)
+@api_access("residents.change_resident")
+def update_resident(request, pk: int, payload: ResidentPatch):
+    """Contact fields with the change permission; name, kind, company name and ID number only
+    with ``residents.change_core_resident`` and a ``confirmation_note``."""
+    resident = get_for_action(Resident.objects.all(), request.user, "change", pk=pk)
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    note = changes.pop("confirmation_note", "")
+    contact = {k: v for k, v in changes.items() if k in services.CONTACT_FIELDS}
+    core = {k: v for k, v in changes.items() if k in services.CORE_FIELDS}
+    with transaction.atomic():
+        if contact:
+            services.update_resident(request.user, resident, **contact)
+        if core:
+            services.change_core(
+                request.user, resident, confirmation_note=note, require_file=False, **core
+            )
+    resident.refresh_from_db()
+    return resident
+
+
+@router.post("/residents/{pk}/archive", response=ResidentOut)
+@api_access("residents.delete_resident")
+def archive_resident(request, pk: int, payload: ArchiveIn):
+    resident = get_for_action(Resident.objects.all(), request.user, "delete", pk=pk)
+    return services.archive_resident(request.user, resident, payload.reason)
