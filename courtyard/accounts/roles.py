@@ -43,18 +43,44 @@ class DefaultRole:
     patterns: tuple
 
 
+# Seeing phones and ID numbers in full and changing core resident information (name, ID
+# number, unit, ownership) stay with the administrator: "residents.view_*" would match
+# residents.view_full_identity, so the residents patterns are spelled out.
+RESIDENTS_VIEW = (
+    "residents.view_resident",
+    "residents.view_registration",
+    "residents.view_occupancy",
+    "residents.view_vehicle",
+)
+RESIDENTS_CLERK = (
+    *RESIDENTS_VIEW,
+    "residents.add_*",
+    "residents.change_resident",
+    "residents.change_registration",
+    "residents.change_occupancy",
+    "residents.change_vehicle",
+    "residents.delete_*",
+    "residents.invite_resident",
+)
+
 # Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
 DEFAULT_ROLES = (
     DefaultRole(ADMINISTRATOR, "全部权限 · Administrator — every permission", ("*",)),
     DefaultRole(
         "客服专员",
         "住户、报修受理、公告 · Customer service — residents, repairs intake, announcements",
-        ("estates.view_*", "residents.*", "repairs.view_*", "repairs.add_*", "notices.view_*"),
+        (
+            "estates.view_*",
+            *RESIDENTS_CLERK,
+            "repairs.view_*",
+            "repairs.add_*",
+            "notices.view_*",
+        ),
     ),
     DefaultRole(
         "财务人员",
         "费用、账单与收款 · Finance — fees, bills and payments",
-        ("estates.view_*", "residents.view_*", "billing.*"),
+        ("estates.view_*", *RESIDENTS_VIEW, "billing.*"),
     ),
     DefaultRole(
         "运维主管",
