@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "courtyard.estates",
     "courtyard.residents",
     "courtyard.system",
+    "courtyard.portal",
 ]
 
 MIDDLEWARE = [

@@ -68,7 +68,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
         if response.status_code == 405:  # POST-only actions refuse a GET before anything else
             continue
         assert response.status_code == 302, route
-        assert "/accounts/login/" in response["Location"], route
+        login = "/portal/login/" if rule == RESIDENT else "/accounts/login/"
+        assert login in response["Location"], route
 
 
 @pytest.mark.django_db
@@ -79,6 +80,25 @@ def test_staff_without_permissions_get_403_on_protected_pages(client):
         if rule in (PUBLIC, STAFF, RESIDENT) or "<" in route:
             continue
         assert client.get(concrete(route)).status_code in (403, 405), route
+
+
+@pytest.mark.django_db
+def test_residents_never_reach_staff_pages(client):
+    """A resident account on any staff page is sent to the portal (or refused), never served."""
+    from courtyard.accounts.models import User
+
+    resident = User.objects.create_user(
+        username="13900000009", phone="13900000009", kind="resident", must_change_password=False
+    )
+    client.force_login(resident)
+    for route, pattern in page_patterns():
+        rule = declared_access(pattern.callback)
+        if rule in (PUBLIC, RESIDENT):
+            continue
+        response = client.get(concrete(route))
+        assert response.status_code in (302, 403, 404, 405), route
+        if response.status_code == 302:
+            assert response["Location"] == "/portal/", route
 
 
 @pytest.mark.django_db

@@ -20,11 +20,14 @@ class SecurityEventKind(models.TextChoices):
     OTP_FAILED = "otp_failed", _("Second factor failed")
     OTP_ENROLLED = "otp_enrolled", _("Second factor set up")
     API_LOGIN = "api_login", _("API token issued")
+    INVITED = "invited", _("Invited to the resident portal")
+    ACTIVATED = "activated", _("Resident portal account activated")
 
 
 class CodePurpose(models.TextChoices):
     PASSWORD_RESET = "password_reset", _("Password reset")
     SIGN_IN = "sign_in", _("Sign-in")
+    ACTIVATION = "activation", _("Account activation")
 
 
 class ScopeKind(models.TextChoices):

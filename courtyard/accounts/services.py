@@ -227,59 +227,33 @@ def _code_hash(user, code):
     ).hexdigest()
 
 
-def request_password_reset(request, username):
-    """Send a one-time reset code to the account's bound phone (else email).
-
-    Returns nothing that tells whether the account exists: the page answers the same either way.
-    """
-    user = account_for_sign_in_name(username)
-    if user is None:
-        return
-    channel, recipient = ("sms", user.phone) if user.phone else ("email", user.email)
-    if not recipient:
-        return
+def issue_one_time_code(user, purpose, channel, ttl):
+    """A fresh code for ``user`` (stored hashed, replacing the unused ones), or None when the
+    last one was sent less than a minute ago. Call inside a transaction; send what it returns."""
     now = timezone.now()
-    codes = OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET)
+    codes = OneTimeCode.objects.filter(user=user, purpose=purpose)
     if codes.filter(created_at__gt=now - CODE_RESEND_INTERVAL).exists():
-        return
+        return None
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-    minutes = parameters.get("security.code_ttl_minutes")
-    body = _(
-        "Your Courtyard password reset code is %(code)s. It is valid for %(minutes)d minutes. "
-        "If you did not ask for it, ignore this message."
-    ) % {"code": code, "minutes": minutes}
-    with transaction.atomic():
-        # Only the newest code counts: older unused ones are withdrawn.
-        codes.filter(used_at__isnull=True).delete()
-        OneTimeCode.objects.create(
-            user=user,
-            purpose=CodePurpose.PASSWORD_RESET,
-            code_hash=_code_hash(user, code),
-            channel=channel,
-            expires_at=now + timedelta(minutes=minutes),
-        )
-        queue_message(
-            channel,
-            recipient,
-            body,
-            user=user,
-            subject=_("Password reset code"),
-            purpose="password_reset",
-        )
-
-
-def reset_password_with_code(request, username, code, new_password):
-    """Set a new password for the holder of a valid reset code; unlocks the account.
-
-    Raises ValidationError (on ``code`` or ``new_password1``) and changes nothing but the
-    code's attempt counter when the code is wrong, expired, used up, or the password is weak.
-    """
-    user = account_for_sign_in_name(username)
-    record = (
-        OneTimeCode.objects.filter(user=user, purpose=CodePurpose.PASSWORD_RESET).first()
-        if user
-        else None
+    # Only the newest code counts: older unused ones are withdrawn.
+    codes.filter(used_at__isnull=True).delete()
+    OneTimeCode.objects.create(
+        user=user,
+        purpose=purpose,
+        code_hash=_code_hash(user, code),
+        channel=channel,
+        expires_at=now + ttl,
     )
+    return code
+
+
+def check_one_time_code(user, purpose, code):
+    """The unused, unexpired code record of ``user`` matching ``code``.
+
+    Raises ValidationError on ``code`` (wrong, used, expired, too many attempts); a wrong
+    code counts as an attempt. ``user`` may be None (unknown account): that reads as wrong.
+    """
+    record = OneTimeCode.objects.filter(user=user, purpose=purpose).first() if user else None
     code = (code or "").strip()
     if record is None:
         raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
@@ -298,20 +272,70 @@ def reset_password_with_code(request, username, code, new_password):
     if not constant_time_compare(record.code_hash, _code_hash(user, code)):
         OneTimeCode.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
         raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
+    return record
+
+
+def claim_one_time_code(record):
+    """Mark a checked code used (inside the transaction that acts on it).
+
+    The conditional update makes the code single use even under concurrent requests.
+    """
+    claimed = OneTimeCode.objects.filter(pk=record.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if not claimed:
+        raise ValidationError(
+            {"code": _("This code has already been used. Request a new one.")},
+            code="code_used",
+        )
+
+
+def request_password_reset(request, username):
+    """Send a one-time reset code to the account's bound phone (else email).
+
+    Returns nothing that tells whether the account exists: the page answers the same either way.
+    """
+    user = account_for_sign_in_name(username)
+    if user is None:
+        return
+    channel, recipient = ("sms", user.phone) if user.phone else ("email", user.email)
+    if not recipient:
+        return
+    minutes = parameters.get("security.code_ttl_minutes")
+    with transaction.atomic():
+        code = issue_one_time_code(
+            user, CodePurpose.PASSWORD_RESET, channel, timedelta(minutes=minutes)
+        )
+        if code is None:
+            return
+        body = _(
+            "Your Courtyard password reset code is %(code)s. It is valid for %(minutes)d "
+            "minutes. If you did not ask for it, ignore this message."
+        ) % {"code": code, "minutes": minutes}
+        queue_message(
+            channel,
+            recipient,
+            body,
+            user=user,
+            subject=_("Password reset code"),
+            purpose="password_reset",
+        )
+
+
+def reset_password_with_code(request, username, code, new_password):
+    """Set a new password for the holder of a valid reset code; unlocks the account.
+
+    Raises ValidationError (on ``code`` or ``new_password1``) and changes nothing but the
+    code's attempt counter when the code is wrong, expired, used up, or the password is weak.
+    """
+    user = account_for_sign_in_name(username)
+    record = check_one_time_code(user, CodePurpose.PASSWORD_RESET, code)
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
         raise ValidationError({"new_password1": error.error_list})
     with transaction.atomic():
-        # The conditional update makes the code single use even under concurrent requests.
-        claimed = OneTimeCode.objects.filter(pk=record.pk, used_at__isnull=True).update(
-            used_at=timezone.now()
-        )
-        if not claimed:
-            raise ValidationError(
-                {"code": _("This code has already been used. Request a new one.")},
-                code="code_used",
-            )
+        claim_one_time_code(record)
         user.set_password(new_password)
         user.must_change_password = False
         user.password_changed_at = timezone.now()

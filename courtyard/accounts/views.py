@@ -62,6 +62,8 @@ def login_view(request):
             }
             return redirect("accounts:login_code")
         login(request, user)
+        if user.is_resident:  # residents live in the portal, whatever page they came from
+            return redirect("portal:home")
         return redirect(safe_next(request))
     return render(
         request,
@@ -152,7 +154,7 @@ def lockout_response(request, original_response=None, credentials=None):
     form = forms.LoginForm(request, None, initial={"username": username})
     return render(
         request,
-        "accounts/login.html",
+        "portal/login.html" if request.path.startswith("/portal/") else "accounts/login.html",
         {"form": form, "locked": True, "lockout_minutes": minutes, "next": safe_next(request, "")},
         status=403,
     )

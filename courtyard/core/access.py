@@ -10,10 +10,14 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 
 PUBLIC = "public"
 STAFF = "staff"
 RESIDENT = "resident"
+# Staff or resident: for views that check the object itself (attachment downloads).
+SIGNED_IN = "signed_in"
 
 
 def check_access(request, rule):
@@ -22,13 +26,19 @@ def check_access(request, rule):
         return None
     user = request.user
     if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        login_url = reverse("portal:login") if rule == RESIDENT else None
+        return redirect_to_login(request.get_full_path(), login_url)
     if rule == RESIDENT:
         if not user.is_resident:
             raise PermissionDenied
         return None
+    if rule == SIGNED_IN:
+        return None
     if user.is_resident:
-        raise PermissionDenied
+        # Residents never reach staff pages; a stray link takes them back to the portal.
+        if request.path.startswith("/api/"):
+            raise PermissionDenied
+        return redirect("portal:home")
     if rule != STAFF and not user.has_perm(rule):
         raise PermissionDenied
     return None

@@ -81,6 +81,8 @@ def can_view_attachment(user, attachment):
     custom = getattr(model, "attachment_visible_to", None)
     if custom is not None:
         return custom(user, attachment.object_id)
+    if user.is_resident:  # residents see only what a model's own rule lets them
+        return False
     return (
         restrict(model._default_manager.all(), user, "view")
         .filter(pk=attachment.object_id)

@@ -8,7 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .access import STAFF, access
+from .access import SIGNED_IN, STAFF, access
 from .estate_model import estates_for
 from .files import can_view_attachment
 from .jobs import visible_jobs
@@ -37,7 +37,7 @@ def job_download(request, pk):
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=job.output_name)
 
 
-@access(STAFF)
+@access(SIGNED_IN)
 def attachment_download(request, pk):
     attachment = get_object_or_404(Attachment.objects.select_related("content_type"), pk=pk)
     if not can_view_attachment(request.user, attachment):
