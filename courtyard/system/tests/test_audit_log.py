@@ -85,7 +85,7 @@ def test_security_tab_lists_and_filters_events(client, auditor, django_assert_ma
             kind=SecurityEventKind.LOGIN_FAILED, username=f"guess{n}", ip_address="10.0.0.9"
         )
     SecurityEvent.objects.create(kind=SecurityEventKind.LOGIN, user=auditor, username="auditor")
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         page = client.get(URL, {"tab": "security"}).content.decode()
     assert "Sign-in failed" in page and "10.0.0.9" in page
     only_logins = client.get(URL, {"tab": "security", "kind": "login"}).content.decode()

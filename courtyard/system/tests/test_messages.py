@@ -41,7 +41,7 @@ def test_list_shows_status_attempts_and_reference_without_a_query_per_row(
         message(recipient_user=recipient, provider_ref=f"ref-{n}", attempts=2)
     message(status=MessageStatus.FAILED, last_error="gateway down")
     client.force_login(make_user("viewer", "core.view_message"))
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         page = client.get(URL).content.decode()
     assert "ref-29" in page and "Failed" in page and "Owner" in page
 
