@@ -31,6 +31,9 @@ cat <<MSG
     tech1       维修人员 Technician
     inspector1  巡检人员 Inspector
 
+  Resident portal: http://$BIND:$PORT/portal/
+    13800000001 住户 Resident (phone number as the username)
+
   Press Ctrl-C to stop the web server and the worker.
 
 MSG
