@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from courtyard.accounts.demo import seed_users
 from courtyard.core.audit import change_source
 from courtyard.estates.demo import seed_estates
+from courtyard.residents.demo import seed_residents
 
 
 class Command(BaseCommand):
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         with change_source("system"):
             estates = seed_estates()
             users = seed_users({estate.code: estate for estate in estates})
+            seed_residents(users)
         if users:
             self.stdout.write(f"demo data ready: {len(estates)} estates, {len(users)} accounts")
         else:
