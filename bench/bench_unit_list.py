@@ -8,7 +8,7 @@ import argparse
 import time
 from decimal import Decimal
 
-from common import captured_sql, report, run_sql, setup_django, timed
+from common import analyze, captured_sql, report, run_sql, setup_django, timed
 
 
 def generate(n_units):
@@ -77,6 +77,7 @@ def main():
     start = time.perf_counter()
     admin, clerk, token, count = generate(args.units)
     print(f"generated {count} units in {time.perf_counter() - start:.1f} s")
+    analyze()
 
     cases = []
     for user, label in ((admin, "admin, all estates"), (clerk, "clerk, half the estates")):

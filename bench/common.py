@@ -1,6 +1,7 @@
 """Benchmark helpers: a throw-away database, median and p95 timing, the same SQL run directly."""
 
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -66,7 +67,11 @@ def captured_sql(func):
     return [q["sql"] for q in ctx.captured_queries]
 
 
+SERVER_CURSOR = re.compile(r"^DECLARE .*? CURSOR (?:WITH(?:OUT)? HOLD )?FOR (.*)$", re.S)
+
+
 def run_sql(statements):
+    """Run the captured statements on a plain cursor (server-side cursors become their query)."""
     from django.db import connection
 
     def run():
@@ -74,8 +79,17 @@ def run_sql(statements):
             for sql in statements:
                 if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
                     continue
-                cursor.execute(sql)
+                declared = SERVER_CURSOR.match(sql.strip())
+                cursor.execute(declared.group(1) if declared else sql)
                 if cursor.description:
                     cursor.fetchall()
 
     return run
+
+
+def analyze():
+    """Refresh the planner's statistics after a bulk load, as autovacuum would in production."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
