@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
-from courtyard.core.access import PUBLIC, STAFF
+from courtyard.core.access import PUBLIC, SIGNED_IN, STAFF
 from courtyard.core.api import ApiError, api_access
 from courtyard.core.audit import attach_actor
 from courtyard.core.scoping import user_scope
@@ -99,7 +99,7 @@ def login(request, payload: LoginIn):
 
 
 @router.post("/auth/logout", response={204: None})
-@api_access(STAFF)
+@api_access(SIGNED_IN)
 def logout(request):
     services.revoke_api_token(request.api_token)
     return Status(204, None)

@@ -49,6 +49,9 @@ def form_status(form):
 def login_view(request):
     if request.user.is_authenticated:
         return redirect(safe_next(request))
+    if request.method == "GET" and safe_next(request, "").startswith("/portal/"):
+        # A resident whose session ended on a portal page signs in on the portal's own page.
+        return redirect(f"{reverse('portal:login')}?{request.GET.urlencode()}")
     form = forms.LoginForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()

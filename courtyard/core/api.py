@@ -17,7 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination
 from pydantic import Field, create_model
 
-from .access import PUBLIC, RESIDENT, STAFF
+from .access import PUBLIC, RESIDENT, SIGNED_IN, STAFF
 from .exceptions import StateConflict
 
 
@@ -115,9 +115,9 @@ def api_access(rule):
                     )
                 if rule == RESIDENT and not user.is_resident:
                     raise PermissionDenied
-                if rule != RESIDENT and user.is_resident:
+                if rule not in (RESIDENT, SIGNED_IN) and user.is_resident:
                     raise PermissionDenied
-                if rule not in (STAFF, RESIDENT) and not user.has_perm(rule):
+                if rule not in (STAFF, RESIDENT, SIGNED_IN) and not user.has_perm(rule):
                     raise PermissionDenied
             return func(request, *args, **kwargs)
 

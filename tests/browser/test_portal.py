@@ -178,6 +178,8 @@ def test_resident_signs_in_with_an_sms_code(phone, live_server, household):
     submit(phone)
     assert phone.url == f"{live_server.url}/portal/"
     assert "1201" in phone.locator("[data-testid=unit]").inner_text()
+    phone.set_viewport_size({"width": 1366, "height": 900})  # acceptable on a desktop too
+    phone.screenshot(path=f"{SHOTS}/portal-home-desktop.png", full_page=True)
 
 
 def test_staff_account_is_pointed_to_the_staff_sign_in(phone, live_server):

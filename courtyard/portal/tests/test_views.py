@@ -288,3 +288,9 @@ def test_sign_out_returns_to_the_portal_sign_in(client, resident):
     response = client.post(reverse("portal:logout"))
     assert response["Location"] == reverse("portal:login")
     assert "_auth_user_id" not in client.session
+
+
+def test_the_staff_sign_in_hands_portal_pages_to_the_portal_sign_in(client):
+    # e.g. after the idle timeout, which sends everybody to the staff sign-in page
+    response = client.get(reverse("accounts:login"), {"next": "/portal/messages/"})
+    assert response["Location"] == f"{reverse('portal:login')}?next=%2Fportal%2Fmessages%2F"
