@@ -20,7 +20,7 @@ from courtyard.estates.models import Unit
 
 from . import idcard, services
 from .choices import OccupancyStatus, RegistrationStatus, ResidentStatus, Role, VehicleKind
-from .models import Occupancy, Resident, Vehicle
+from .models import NameGram, Occupancy, Resident, Vehicle
 
 DEMO_PHONE = "13800000001"
 DEMO_PASSWORD = "Courtyard#2026"
@@ -231,6 +231,7 @@ def _seed_people(admin):
             person.archived_at, person.archived_by = archived_at, admin
             person.archive_reason = "房屋已出售，已办理迁出"
     Resident.objects.bulk_create(rows)
+    NameGram.rebuild(rows)
     occupancies = []
     for person, occupancy in links:
         occupancy.resident = person

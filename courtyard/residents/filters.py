@@ -1,13 +1,14 @@
 """Filter sets of the residents lists: the sidebar, the API query parameters and the exports.
 
-Each condition on units is a subquery on the occupancies (``pk IN (…)``), never a join, so
-a person with several units appears once and the count stays exact.
+Each condition on units is a subquery on the occupancies (EXISTS, or ``pk IN (…)`` for a
+room number), never a join, so a person with several units appears once and the count stays
+exact. Name search goes through the indexed name pieces (``NameGram``), not a table scan.
 """
 
 import re
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
@@ -16,7 +17,7 @@ from courtyard.estates.models import Building, Estate
 
 from . import hooks
 from .choices import OccupancyStatus, RegistrationStatus, ResidentKind, Role
-from .models import Occupancy, Registration, Resident
+from .models import GRAM_LENGTH, NameGram, Occupancy, Registration, Resident
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
@@ -68,8 +69,11 @@ class ResidentFilterSet(BaseFilterSet):
         field.widget.choices = building_choices
 
     def occupancies(self, **lookup):
-        return Occupancy.objects.filter(status__in=self.occupancy_statuses, **lookup).values(
-            "resident_id"
+        """The people with such an occupancy: a correlated EXISTS (broad filters, one row each)."""
+        return Exists(
+            Occupancy.objects.filter(
+                resident_id=OuterRef("pk"), status__in=self.occupancy_statuses, **lookup
+            )
         )
 
     def search(self, queryset, name, value):
@@ -80,31 +84,41 @@ class ResidentFilterSet(BaseFilterSet):
             return queryset.filter(phone=value)
         if re.fullmatch(r"\d{3}[\dxX]", value):
             return queryset.filter(Q(phone_last4=value) | Q(id_last4=value.upper()))
-        return queryset.filter(Q(name__icontains=value) | Q(company_name__icontains=value))
+        found = queryset.filter(pk__in=NameGram.matching(value))
+        if len(value) > GRAM_LENGTH:
+            found = found.filter(Q(name__icontains=value) | Q(company_name__icontains=value))
+        return found
 
     def filter_room(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(pk__in=self.occupancies(unit__room_no=value))
+        # A room number names few units: the people are found from the units' index.
+        return queryset.filter(
+            pk__in=Occupancy.objects.filter(
+                status__in=self.occupancy_statuses, unit__room_no=value
+            ).values("resident_id")
+        )
 
     def filter_estate(self, queryset, name, value):
-        return queryset.filter(pk__in=self.occupancies(estate=value)) if value else queryset
+        return queryset.filter(self.occupancies(estate=value)) if value else queryset
 
     def filter_building(self, queryset, name, value):
-        return queryset.filter(pk__in=self.occupancies(building=value)) if value else queryset
+        return queryset.filter(self.occupancies(building=value)) if value else queryset
 
     def filter_role(self, queryset, name, value):
-        return queryset.filter(pk__in=self.occupancies(role=value)) if value else queryset
+        return queryset.filter(self.occupancies(role=value)) if value else queryset
 
     def filter_occupied(self, queryset, name, value):
         if value == "yes":
-            return queryset.filter(pk__in=self.occupancies(unit__status__in=LIVED_IN))
+            return queryset.filter(self.occupancies(unit__status__in=LIVED_IN))
         if value == "no":
             return queryset.filter(
-                pk__in=Occupancy.objects.filter(status__in=self.occupancy_statuses)
-                .exclude(unit__status__in=LIVED_IN)
-                .values("resident_id")
+                Exists(
+                    Occupancy.objects.filter(
+                        resident_id=OuterRef("pk"), status__in=self.occupancy_statuses
+                    ).exclude(unit__status__in=LIVED_IN)
+                )
             )
         return queryset
 

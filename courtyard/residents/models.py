@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -84,8 +84,12 @@ class Resident(BaseModel):
 
     @classmethod
     def scope_q(cls, scope):
-        # A person is visible when any of their occupancies (any status) lies in the scope.
-        return Q(pk__in=Occupancy.objects.filter(Occupancy.scope_q(scope)).values("resident_id"))
+        # A person is visible when any of their occupancies (any status) lies in the scope:
+        # a correlated EXISTS subquery, never a join (a person with two units stays one row),
+        # and cheap when a search has already narrowed the people to a few.
+        return Q(
+            Exists(Occupancy.objects.filter(Occupancy.scope_q(scope), resident_id=OuterRef("pk")))
+        )
 
     @property
     def is_archived(self):
@@ -107,10 +111,64 @@ class Resident(BaseModel):
                 extra.add("id_last4")
             kwargs["update_fields"] = set(update_fields) | extra
         super().save(*args, **kwargs)
+        if update_fields is None or {"name", "company_name"} & set(update_fields):
+            NameGram.rebuild([self])
 
 
 # The keyed hash means nothing to a reader of the history; the masked number says it all.
 register(Resident, exclude_fields=["updated_at", "id_number_hash", "phone_last4", "id_last4"])
+
+
+GRAM_LENGTH = 4
+
+
+def name_grams(*texts):
+    """Every piece of 1 to 4 characters of the texts (lower case): what a search may type."""
+    grams = set()
+    for text in texts:
+        text = (text or "").strip().lower()
+        for size in range(1, GRAM_LENGTH + 1):
+            grams.update(text[i : i + size] for i in range(len(text) - size + 1))
+    grams.discard("")
+    return {g for g in grams if not g.isspace()}
+
+
+class NameGram(models.Model):
+    """A piece of a resident's name, indexed, so a substring search needs no table scan.
+
+    Chinese names are two to four characters, so every piece of up to four characters is
+    stored; a longer search narrows by its first four characters, then matches the name.
+    """
+
+    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="+")
+    gram = models.CharField(max_length=GRAM_LENGTH)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["gram", "resident"], name="namegram_gram_resident")]
+
+    def __str__(self):
+        return self.gram
+
+    @classmethod
+    def rebuild(cls, residents):
+        """Replace the pieces of ``residents`` (call after saving or bulk-creating them)."""
+        residents = list(residents)
+        cls.objects.filter(resident__in=[r.pk for r in residents]).delete()
+        cls.objects.bulk_create(
+            [
+                cls(resident_id=r.pk, gram=gram)
+                for r in residents
+                for gram in name_grams(r.name, r.company_name)
+            ],
+            batch_size=5000,
+        )
+
+    @classmethod
+    def matching(cls, text):
+        """Resident ids whose name or company name contains ``text`` (with a narrowing)."""
+        text = (text or "").strip().lower()
+        return cls.objects.filter(gram=text[:GRAM_LENGTH]).values("resident_id")
 
 
 @register

@@ -1,0 +1,172 @@
+"""The resident list at 100,000 units and 250,000 people: median and p95 server time of the
+page and the API — a name substring, a phone's last 4 digits, a room number — beside the time
+of the same SQL statements run directly on the database.
+
+    python bench/bench_residents.py [--units 100000] [--people 250000] [--runs 30]
+"""
+
+import argparse
+import random
+import time
+from decimal import Decimal
+
+from common import captured_sql, report, run_sql, setup_django, timed
+
+try:
+    from common import analyze
+except ImportError:  # older common.py
+
+    def analyze():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+)
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚文华红建国志晓雪梅海燕子涵浩然欣怡宇轩思远雨桐"
+
+
+def generate(n_units, n_people):
+    from django.contrib.auth.models import Permission
+
+    from courtyard.accounts.models import ApiToken, ScopeGrant, User
+    from courtyard.estates.models import Building, Entrance, Estate, Unit
+    from courtyard.residents.models import NameGram, Occupancy, Resident
+
+    rng = random.Random(7)
+    per_building, per_entrance = 500, 250
+    n_buildings = max(1, n_units // per_building)
+    estates = Estate.objects.bulk_create(
+        [Estate(name=f"基准小区{i}", code=f"B{i:03d}") for i in range(max(1, n_buildings // 20))]
+    )
+    buildings = Building.objects.bulk_create(
+        [
+            Building(estate=estates[i % len(estates)], name=f"{i}号楼", floors=25)
+            for i in range(n_buildings)
+        ]
+    )
+    entrances = Entrance.objects.bulk_create(
+        [
+            Entrance(building=b, estate_id=b.estate_id, name=f"{e}单元")
+            for b in buildings
+            for e in (1, 2)
+        ]
+    )
+    batch, units = [], []
+    for entrance in entrances:
+        for k in range(per_entrance):
+            batch.append(
+                Unit(
+                    estate_id=entrance.estate_id,
+                    building_id=entrance.building_id,
+                    entrance=entrance,
+                    room_no=f"{k // 10 + 1}{k % 10:02d}",
+                    floor=k // 10 + 1,
+                    area=Decimal("88.50"),
+                    status="occupied",
+                )
+            )
+            if len(batch) == 10000:
+                units += Unit.objects.bulk_create(batch)
+                batch = []
+        if len(units) + len(batch) >= n_units:
+            break
+    units += Unit.objects.bulk_create(batch)
+    units = units[:n_units]
+
+    # People: an owner per unit, the rest tenants and members spread over the units.
+    made = 0
+    while made < n_people:
+        size = min(20000, n_people - made)
+        people = []
+        for _i in range(size):
+            phone = f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}"
+            masked = f"310104********{rng.randint(0, 9999):04d}"
+            people.append(
+                Resident(
+                    name=rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2)))),
+                    phone=phone,
+                    phone_last4=phone[-4:],
+                    id_number_masked=masked,
+                    id_last4=masked[-4:],
+                    id_number_hash=f"{rng.getrandbits(256):064x}",
+                    status="current",
+                )
+            )
+        people = Resident.objects.bulk_create(people)
+        NameGram.rebuild(people)
+        links = []
+        for i, person in enumerate(people):
+            index = made + i
+            unit = units[index % len(units)]
+            role = "owner" if index < len(units) else rng.choice(("tenant", "member", "member"))
+            links.append(
+                Occupancy(
+                    resident=person,
+                    unit=unit,
+                    estate_id=unit.estate_id,
+                    building_id=unit.building_id,
+                    role=role,
+                    status="current",
+                )
+            )
+        Occupancy.objects.bulk_create(links)
+        made += size
+
+    admin = User.objects.create_superuser(
+        "bench", password="Courtyard#2026", must_change_password=False
+    )
+    clerk = User.objects.create_user("clerk", password="Courtyard#2026", must_change_password=False)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_resident"))
+    grant = ScopeGrant.objects.create(user=clerk, kind="estates")
+    grant.estates.set(estates[: max(1, len(estates) // 2)])
+    _token, raw = ApiToken.issue(clerk)
+    return admin, clerk, raw, Unit.objects.count(), Resident.objects.count()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=250_000)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    setup_django()
+    from django.test import Client
+
+    start = time.perf_counter()
+    admin, clerk, token, units, people = generate(args.units, args.people)
+    print(f"generated {units} units and {people} people in {time.perf_counter() - start:.1f} s")
+    analyze()
+
+    cases = []
+    for user, label in ((admin, "admin, all estates"), (clerk, "clerk, half the estates")):
+        client = Client()
+        client.force_login(user)
+        cases += [
+            (f"page /residents/ ({label})", client, "/residents/", {}),
+            (f"page name 建国 ({label})", client, "/residents/?q=建国", {}),
+            (f"page phone last 4 6688 ({label})", client, "/residents/?q=6688", {}),
+            (f"page room 1205 ({label})", client, "/residents/?room=1205", {}),
+        ]
+    api = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    cases += [
+        ("api name 建国 (clerk)", api, "/api/v1/residents?q=建国&limit=50", auth),
+        ("api phone last 4 (clerk)", api, "/api/v1/residents?q=6688&limit=50", auth),
+        ("api room 1205 (clerk)", api, "/api/v1/residents?room=1205&limit=50", auth),
+    ]
+    for label, client, url, headers in cases:
+
+        def request(client=client, url=url, headers=headers):
+            response = client.get(url, **headers)
+            assert response.status_code == 200, (url, response.status_code)
+
+        statements = [s for s in captured_sql(request) if "django_session" not in s]
+        report(label, timed(request, args.runs), timed(run_sql(statements), args.runs))
+
+
+if __name__ == "__main__":
+    main()
