@@ -1,7 +1,6 @@
 """Forms of the residents pages: they collect input; the services validate and write."""
 
 from django import forms
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import StyledForm
@@ -10,7 +9,6 @@ from courtyard.estates.models import Building, Entrance, Estate, Unit
 from .choices import MAIN_ROLES, DocumentPurpose, ResidentKind, Role, VehicleKind
 from .services import PersonInput
 
-UNIT_PICKER_URL = reverse_lazy("residents:unit_picker")
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -34,7 +32,11 @@ class MultipleFileField(forms.FileField):
 
 
 class UnitPickerMixin:
-    """Estate → building → entrance → room: each select narrows the next (htmx reloads them)."""
+    """Estate → building → entrance → room: each select narrows the next.
+
+    The picker's container reloads itself on any change (htmx, one listener that survives the
+    swap); hidden ``prev_*`` inputs tell the server which select changed.
+    """
 
     picker_fields = ("estate", "building", "entrance", "unit")
 
@@ -54,6 +56,9 @@ class UnitPickerMixin:
         self.fields["unit"] = forms.ModelChoiceField(
             Unit.objects.none(), label=_("Room"), help_text=_("Choose the entrance first.")
         )
+        # Each select is narrowed by the one before: the short name is enough.
+        self.fields["building"].label_from_instance = lambda building: building.name
+        self.fields["entrance"].label_from_instance = lambda entrance: entrance.name
         buildings = _scoped(Building.objects.all(), user)
         entrances = _scoped(Entrance.objects.all(), user)
         units = _scoped(Unit.objects.select_related("entrance"), user)
@@ -89,16 +94,6 @@ class UnitPickerMixin:
         self.picked = {"estate": estate, "building": building, "entrance": entrance, "unit": unit}
         for name in self.picker_fields:
             self.initial[name] = self.picked[name].pk if self.picked[name] else None
-            self.fields[name].widget.attrs.update(
-                {
-                    "hx-get": UNIT_PICKER_URL,
-                    "hx-trigger": "change",
-                    "hx-target": "#unit-picker",
-                    "hx-swap": "outerHTML",
-                    "hx-include": "#unit-picker",
-                    "hx-vals": f'{{"changed": "{name}"}}',
-                }
-            )
 
     def _picked(self, name, queryset):
         value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
@@ -317,7 +312,11 @@ class ArchiveForm(StyledForm):
 
 
 class VehicleForm(StyledForm):
-    plate = forms.CharField(label=_("Licence plate"), max_length=10)
+    plate = forms.CharField(
+        label=_("Licence plate"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"placeholder": _("Licence plate, e.g. 沪A12345")}),
+    )
     kind = forms.ChoiceField(label=_("Type"), choices=VehicleKind.choices)
 
 

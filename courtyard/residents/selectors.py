@@ -6,7 +6,7 @@ from courtyard.core import approvals
 from courtyard.core.files import attachments_of
 from courtyard.core.scoping import restrict
 
-from .choices import OccupancyStatus, RegistrationStatus, ResidentStatus
+from .choices import DocumentPurpose, OccupancyStatus, RegistrationStatus, ResidentStatus
 from .models import Occupancy, Registration, Resident
 
 FULL_IDENTITY = "residents.view_full_identity"
@@ -83,8 +83,11 @@ def occupancies_of(resident):
             content_type=content_type, object_id__in=[str(o.pk) for o in occupancies]
         ):
             documents.setdefault(attachment.object_id, []).append(attachment)
+    labels = dict(DocumentPurpose.choices)
     for occupancy in occupancies:
         occupancy.documents = documents.get(str(occupancy.pk), [])
+        for document in occupancy.documents:
+            document.purpose_label = labels.get(document.purpose, document.purpose)
     return occupancies
 
 

@@ -600,13 +600,17 @@ class RegistrationFormView(ObjectViewMixin, TemplateView):
 
 @access("residents.add_resident")
 def unit_picker(request):
-    """The four selects of the unit picker, kept consistent (htmx)."""
+    """The four selects of the unit picker, kept consistent (htmx).
+
+    The select that differs from its ``prev_*`` value changed: the ones after it are cleared.
+    """
     values = request.GET.dict()
     order = ["estate", "building", "entrance", "unit"]
-    changed = values.get("changed")
-    if changed in order:
-        for name in order[order.index(changed) + 1 :]:
-            values.pop(name, None)
+    for index, name in enumerate(order):
+        if values.get(name, "") != values.get(f"prev_{name}", ""):
+            for later in order[index + 1 :]:
+                values.pop(later, None)
+            break
     form = RegistrationForm(user=request.user, initial=values)
     return render(request, "residents/partials/unit_picker.html", {"form": form})
 

@@ -92,7 +92,7 @@ def test_new_resident_form_with_a_member_and_a_document(client, clerk, unit):
             "estate": unit.estate_id,
             "building": unit.building_id,
             "entrance": unit.entrance_id,
-            "changed": "entrance",
+            "prev_entrance": "",
         },
     )
     assert f'value="{unit.pk}"' in picker.content.decode()
