@@ -73,8 +73,9 @@ def run_job(job_id):
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
     source = "import" if ".import" in job.kind else "task"
     try:
-        with change_source(source, actor=job.user), translation.override(
-            job.params.get("language")
+        with (
+            change_source(source, actor=job.user),
+            translation.override(job.params.get("language")),
         ):
             job.result = _handlers[job.kind](job) or {}
         job.status = JobStatus.SUCCEEDED

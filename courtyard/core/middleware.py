@@ -63,8 +63,9 @@ class ApiJsonErrorsMiddleware:
             500: _("Something went wrong. The error has been logged."),
         }
         status = response.status_code
-        json = JsonResponse({"detail": str(details[status]), "code": API_ERROR_CODES[status]},
-                            status=status)
+        json = JsonResponse(
+            {"detail": str(details[status]), "code": API_ERROR_CODES[status]}, status=status
+        )
         if response.has_header("Allow"):
             json["Allow"] = response["Allow"]
         return json

@@ -20,8 +20,16 @@ from django.urls import reverse
 from courtyard.core.scoping import permission_name
 
 # Which permission each page or endpoint needs.
-PAGE_ACTIONS = {"list": "view", "detail": "view", "history": "view", "add": "add",
-                "edit": "change", "delete": "delete", "export": "view", "import": "add"}
+PAGE_ACTIONS = {
+    "list": "view",
+    "detail": "view",
+    "history": "view",
+    "add": "add",
+    "edit": "change",
+    "delete": "delete",
+    "export": "view",
+    "import": "add",
+}
 OBJECT_PAGES = {"detail", "history", "edit", "delete"}
 
 
