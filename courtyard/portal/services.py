@@ -10,10 +10,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from courtyard.accounts import services as account_services
-from courtyard.core.timeline import record_event
-from courtyard.residents.validators import normalise_phone, validate_phone
+from courtyard.residents import services as resident_services
 
-CONTACT_FIELDS = ("email", "emergency_contact", "emergency_phone")
+CONTACT_FIELDS = resident_services.SELF_SERVICE_FIELDS
 
 
 def contact_details(user, resident):
@@ -26,44 +25,24 @@ def update_my_contact(user, resident, *, email="", emergency_contact="", emergen
     """Save the signed-in resident's own email and emergency contact.
 
     Without a person record (an account staff has not linked yet) only the account's email
-    is kept.
+    is kept. The person record is changed by the residents module's own service.
     """
     if not user.is_resident or (resident is not None and resident.user_id != user.pk):
         raise PermissionDenied
-    values = {
-        "email": (email or "").strip(),
-        "emergency_contact": (emergency_contact or "").strip(),
-        "emergency_phone": normalise_phone(emergency_phone),
-    }
-    errors = {}
-    if values["email"]:
-        try:
-            validate_email(values["email"])
-        except ValidationError:
-            errors["email"] = _("Enter a valid email address.")
-    if values["emergency_phone"]:
-        try:
-            validate_phone(values["emergency_phone"])
-        except ValidationError as error:
-            errors["emergency_phone"] = error.messages
-    if errors:
-        raise ValidationError(errors)
+    email = (email or "").strip()
     with transaction.atomic():
-        account_services.update_profile(user, user, email=values["email"])
-        if resident is None:
-            return None
-        changed = {
-            name: value for name, value in values.items() if getattr(resident, name) != value
-        }
-        if changed:
-            for name, value in changed.items():
-                setattr(resident, name, value)
-            resident.save(update_fields=list(changed))
-            record_event(
-                resident,
+        if resident is not None:
+            resident = resident_services.update_own_contact(
                 user,
-                "contact_updated",
-                _("Contact details changed by the resident in the portal"),
-                fields=sorted(changed),
+                resident,
+                email=email,
+                emergency_contact=emergency_contact,
+                emergency_phone=emergency_phone,
             )
+        elif email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise ValidationError({"email": _("Enter a valid email address.")})
+        account_services.update_profile(user, user, email=email)
     return resident

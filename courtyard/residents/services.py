@@ -11,6 +11,7 @@ the API and the import share.
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -828,6 +829,47 @@ def remove_vehicle(actor, vehicle):
 
 
 # Portal --------------------------------------------------------------------------------------
+
+
+SELF_SERVICE_FIELDS = ("email", "emergency_contact", "emergency_phone")
+
+
+def update_own_contact(user, resident, *, email="", emergency_contact="", emergency_phone=""):
+    """A resident changes their own email and emergency contact (in the portal); nothing else."""
+    if not user.is_resident or resident.user_id != user.pk:
+        raise PermissionDenied
+    values = {
+        "email": (email or "").strip(),
+        "emergency_contact": (emergency_contact or "").strip(),
+        "emergency_phone": normalise_phone(emergency_phone),
+    }
+    errors = {}
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            errors["email"] = _("Enter a valid email address.")
+    if values["emergency_phone"]:
+        try:
+            validate_phone(values["emergency_phone"])
+        except ValidationError as error:
+            errors["emergency_phone"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    changed = {name: value for name, value in values.items() if getattr(resident, name) != value}
+    if changed:
+        with transaction.atomic():
+            for name, value in changed.items():
+                setattr(resident, name, value)
+            resident.save(update_fields=[*changed, "updated_at"])
+            record_event(
+                resident,
+                user,
+                "contact_updated",
+                _("Contact details changed by the resident in the portal"),
+                fields=sorted(changed),
+            )
+    return resident
 
 
 def invite_to_portal(actor, resident):
