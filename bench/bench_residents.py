@@ -10,17 +10,7 @@ import random
 import time
 from decimal import Decimal
 
-from common import captured_sql, report, run_sql, setup_django, timed
-
-try:
-    from common import analyze
-except ImportError:  # older common.py
-
-    def analyze():
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+from common import analyze, captured_sql, report, run_sql, setup_django, timed
 
 
 SURNAMES = (
