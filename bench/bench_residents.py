@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from common import analyze, captured_sql, report, run_sql, setup_django, timed
 
-
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
 )
