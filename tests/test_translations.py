@@ -1,6 +1,7 @@
 """The English and Simplified Chinese catalogues are complete: every string the code and the
 templates mark for translation has a translation, none is fuzzy."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -45,3 +46,26 @@ def test_catalogues_cover_every_marked_string(tmp_path, settings, monkeypatch):
     missing, fuzzy = incomplete(copy / "zh_Hans" / "LC_MESSAGES" / "django.po")
     assert missing == [], f"{len(missing)} strings lack a Chinese translation: {missing[:30]}"
     assert fuzzy == [], f"{len(fuzzy)} fuzzy Chinese translations: {fuzzy[:30]}"
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "en"])
+def test_translations_keep_the_placeholders(language):
+    """A translation that drops, renames or adds a %(name)s field breaks formatting at run time."""
+    catalogue = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
+    broken = []
+    for entry in catalogue:
+        expected = {tuple(sorted(PLACEHOLDER.findall(entry.msgid)))}
+        if entry.msgid_plural:
+            expected.add(tuple(sorted(PLACEHOLDER.findall(entry.msgid_plural))))
+            translations = entry.msgstr_plural.values()
+        else:
+            translations = [entry.msgstr]
+        broken += [
+            (entry.msgid, text)
+            for text in translations
+            if text and tuple(sorted(PLACEHOLDER.findall(text))) not in expected
+        ]
+    assert broken == []

@@ -17,7 +17,7 @@ class ResidentsConfig(AppConfig):
             "residents",
             app_label="residents",
             nav=[
-                NavItem(_("Residents"), "residents:resident_list", "residents.view_resident"),
+                NavItem(_("Resident list"), "residents:resident_list", "residents.view_resident"),
                 NavItem(
                     _("Registrations"),
                     "residents:registration_list",

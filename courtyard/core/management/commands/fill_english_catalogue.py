@@ -1,4 +1,7 @@
-"""Make the English catalogue complete: English source strings translate to themselves."""
+"""Make the English catalogue complete: English source strings translate to themselves.
+
+Every entry is rewritten, not only the empty ones: makemessages pre-fills a new string with
+the translation of a similar old one (marked fuzzy), which for English would be wrong text."""
 
 from pathlib import Path
 
@@ -8,7 +11,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Fill empty msgstr entries of the English catalogues with their msgid."
+    help = "Set every msgstr of the English catalogues to its msgid."
 
     def handle(self, *args, **options):
         for root in settings.LOCALE_PATHS:
@@ -16,10 +19,11 @@ class Command(BaseCommand):
                 catalogue = polib.pofile(str(po_path))
                 for entry in catalogue:
                     if entry.msgid_plural:
-                        if not any(entry.msgstr_plural.values()):
-                            entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
-                    elif not entry.msgstr:
+                        entry.msgstr_plural = {0: entry.msgid, 1: entry.msgid_plural}
+                    else:
                         entry.msgstr = entry.msgid
+                    entry.previous_msgid = entry.previous_msgid_plural = None
+                    entry.previous_msgctxt = None
                     if "fuzzy" in entry.flags:
                         entry.flags.remove("fuzzy")
                 catalogue.save()
