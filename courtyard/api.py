@@ -9,6 +9,7 @@ from courtyard.core.api import install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.portal.api import router as portal_router
+from courtyard.repairs.api import router as repairs_router
 from courtyard.residents.api import router as residents_router
 
 api = NinjaAPI(
@@ -25,5 +26,6 @@ api.add_router("/", accounts_router)
 api.add_router("/", accounts_admin_router)
 api.add_router("/", estates_router)
 api.add_router("/", residents_router)
+api.add_router("/", repairs_router)
 api.add_router("/", portal_router)
 api.add_router("/", approvals_router)

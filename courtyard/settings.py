@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "courtyard.accounts",
     "courtyard.estates",
     "courtyard.residents",
+    "courtyard.repairs",
     "courtyard.system",
     "courtyard.portal",
 ]

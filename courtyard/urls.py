@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("courtyard.accounts.urls")),
     path("estates/", include("courtyard.estates.urls")),
     path("residents/", include("courtyard.residents.urls")),
+    path("repairs/", include("courtyard.repairs.urls")),
     path("system/", include("courtyard.system.urls")),
     path("portal/", include("courtyard.portal.urls")),
     path("maintenance/", maintenance_notice, name="maintenance_notice"),

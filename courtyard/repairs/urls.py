@@ -1,0 +1,5 @@
+"""Staff pages of the repairs module (filled by the staff pages)."""
+
+app_name = "repairs"
+
+urlpatterns = []
