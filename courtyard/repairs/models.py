@@ -190,6 +190,10 @@ class WorkOrder(BaseModel):
     rating_comment = models.CharField(_("rating comment"), max_length=500, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     closed_automatically = models.BooleanField(_("closed automatically"), default=False)
+    # Set when the paid-repair hooks ran, so that a charge is raised once per order.
+    charge_raised_at = models.DateTimeField(
+        _("charge raised at"), null=True, blank=True, editable=False
+    )
 
     scope_estate_lookup = "estate"
     scope_building_lookup = "building"

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from courtyard.core.parameters import DECIMAL, INT, register
+from courtyard.core.parameters import BOOL, DECIMAL, INT, register
 
 GROUP = _("Repairs")
 
@@ -50,4 +50,15 @@ register(
     label=_("Close completed work orders automatically after (days)"),
     group=GROUP,
     help_text=_("A completed order the resident neither confirms nor rejects closes by itself."),
+)
+register(
+    "repairs.notify_resident_by_sms",
+    kind=BOOL,
+    default=False,
+    label=_("Also send residents an SMS about their repairs"),
+    group=GROUP,
+    help_text=_(
+        "Residents always get an app notice when their repair is accepted, dispatched and "
+        "completed; with this on, also an SMS to their phone."
+    ),
 )

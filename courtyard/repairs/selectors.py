@@ -1,0 +1,118 @@
+"""Reads of work orders, always through the scope gate, without a query per row."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.models import Attachment
+from courtyard.core.scoping import restrict
+from courtyard.core.timeline import events_for
+
+from .choices import ASSIGNED_STATUSES, WorkOrderStatus
+from .models import FollowUp, WorkOrder
+
+S = WorkOrderStatus
+RELATED = (
+    "estate",
+    "building",
+    "unit",
+    "unit__estate",
+    "unit__building",
+    "unit__entrance",
+    "category",
+    "assignee",
+)
+
+# The list's tabs (报修列表): key → (label, filter).
+TABS = {
+    "all": (_("All"), Q()),
+    "pending": (_("Pending"), Q(status=S.SUBMITTED)),
+    "accepted": (_("Accepted"), Q(status=S.ACCEPTED)),
+    "dispatched": (_("Dispatched"), Q(status=S.DISPATCHED)),
+    "in_progress": (_("In progress"), Q(status=S.IN_PROGRESS)),
+    "completed": (_("Completed"), Q(status=S.COMPLETED)),
+    "closed": (_("Closed"), Q(status=S.CLOSED)),
+    "cancelled": (_("Cancelled"), Q(status=S.CANCELLED)),
+    "overdue": (_("Overdue"), None),  # computed at request time
+}
+
+
+def visible_work_orders(user, action="view"):
+    """Every work order the user may see (function permission and data scope)."""
+    return restrict(WorkOrder.objects.select_related(*RELATED), user, action)
+
+
+def pending_work_orders(user):
+    """待处理报修: new requests, most urgent first, then oldest first."""
+    return (
+        visible_work_orders(user)
+        .filter(status=S.SUBMITTED)
+        .order_by("priority", "created_at", "id")
+    )
+
+
+def work_orders_by_tab(user, tab):
+    """One tab of the list; an unknown tab is "all"."""
+    orders = visible_work_orders(user)
+    if tab == "overdue":
+        return orders.filter(WorkOrder.overdue_q()).order_by("priority", "created_at", "id")
+    label_filter = TABS.get(tab, TABS["all"])[1]
+    return orders.filter(label_filter)
+
+
+def my_work_orders(user, include_finished=False):
+    """A technician's orders: dispatched and in progress first (most urgent, oldest)."""
+    statuses = [*ASSIGNED_STATUSES]
+    if include_finished:
+        statuses += [S.COMPLETED, S.CLOSED]
+    return (
+        restrict(WorkOrder.objects.select_related(*RELATED), user, "view")
+        .filter(assignee=user, status__in=statuses)
+        .order_by("-status", "priority", "created_at", "id")
+    )
+
+
+def orders_for_resident(user):
+    """A resident's own repair requests (reported by them or for them), newest first."""
+    if not user.is_authenticated or not user.is_resident:
+        return WorkOrder.objects.none()
+    return (
+        WorkOrder.objects.filter(Q(resident__user=user) | Q(reported_by=user))
+        .select_related(*RELATED)
+        .order_by("-created_at", "-id")
+    )
+
+
+def follow_ups_of(order):
+    """The follow-ups of an order with their authors and photos (two queries)."""
+    content_type = ContentType.objects.get_for_model(FollowUp)
+    follow_ups = list(order.follow_ups.select_related("author").order_by("created_at", "id"))
+    photos = {}
+    if follow_ups:
+        for attachment in Attachment.objects.filter(
+            content_type=content_type, object_id__in=[str(f.pk) for f in follow_ups]
+        ).order_by("uploaded_at", "id"):
+            photos.setdefault(attachment.object_id, []).append(attachment)
+    for follow_up in follow_ups:
+        follow_up.photos = photos.get(str(follow_up.pk), [])
+    return follow_ups
+
+
+def photos_of(order, purpose=None):
+    """The order's attachments (report, completion, signature), oldest first."""
+    qs = Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(WorkOrder), object_id=str(order.pk)
+    ).order_by("uploaded_at", "id")
+    return qs.filter(purpose=purpose) if purpose else qs
+
+
+def timeline_of(order):
+    """The order's business events, newest first."""
+    return events_for(order)
+
+
+def with_follow_up_count(queryset):
+    """Annotate lists that show the number of follow-ups (no query per row)."""
+    from django.db.models import Count
+
+    return queryset.annotate(follow_up_count=Count("follow_ups"))

@@ -1,0 +1,940 @@
+"""The repair work order's state machine: every change of a work order comes through here.
+
+    submitted → accepted → dispatched → in_progress → completed → closed
+    cancelled from any open state (a resident only before dispatch)
+    completed → dispatched when the resident rejects the result (or staff reopen it)
+
+Every transition is a named action with its own permission (``repairs.<action>_workorder``)
+and a data-scope check (outside the scope: 404; without the permission: 403). It locks the
+order's row (``select_for_update`` in a transaction; SQLite serialises writers with
+IMMEDIATE transactions), checks the state again after locking — a transition not allowed
+from the current state, or a state that changed since the caller loaded the order (the same
+action submitted twice at once), raises ``StateConflict`` (409) and changes nothing — writes
+the timeline, and queues messages to be delivered after commit.
+"""
+
+import base64
+import binascii
+import datetime
+from collections import namedtuple
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courtyard.core import parameters
+from courtyard.core.choices import MessageChannel
+from courtyard.core.exceptions import StateConflict
+from courtyard.core.files import IMAGE_KINDS, attach
+from courtyard.core.messaging import queue_message
+from courtyard.core.scoping import has_action, restrict, user_scope
+from courtyard.core.timeline import record_event
+
+from . import hooks
+from .choices import (
+    ASSIGNED_STATUSES,
+    MAX_PHOTOS,
+    OPEN_STATUSES,
+    PhotoPurpose,
+    Source,
+    Urgency,
+    WorkOrderStatus,
+)
+from .models import FollowUp, RepairCategory, TechnicianSkill, WorkOrder, WorkOrderSequence
+
+S = WorkOrderStatus
+TECHNICIAN_PERMISSION = "repairs.complete_workorder"
+TECHNICIAN_CODENAME = "complete_workorder"
+# Resident-facing cancel: only before a technician is on the way.
+RESIDENT_CANCELLABLE = (S.SUBMITTED, S.ACCEPTED)
+
+Candidate = namedtuple("Candidate", "user skills open_load suggested")
+
+
+# SLA ----------------------------------------------------------------------------------------
+
+
+def sla_hours(kind, urgency):
+    """The hours of the ``response`` or ``resolution`` deadline for an urgency (parameters)."""
+    return parameters.get(f"repairs.{kind}_hours_{urgency}")
+
+
+def _hours(hours):
+    return datetime.timedelta(seconds=int(Decimal(hours) * 3600))
+
+
+def set_deadlines(order, start=None):
+    """Response and resolution deadlines from the report time and the urgency's parameters."""
+    start = start or order.created_at or timezone.now()
+    order.response_due = start + _hours(sla_hours("response", order.urgency))
+    order.resolution_due = start + _hours(sla_hours("resolution", order.urgency))
+
+
+def _restart_resolution(order, now):
+    """A reopened order is due again one resolution period from now; a new breach is new."""
+    order.resolution_due = now + _hours(sla_hours("resolution", order.urgency))
+    order.resolution_breach_notified_at = None
+
+
+# Numbering ----------------------------------------------------------------------------------
+
+
+def next_number(estate_id, year=None):
+    """``BX-<year>-<6 digits>``, sequential per estate and year, taken under a row lock."""
+    year = year or timezone.localdate().year
+    with transaction.atomic():
+        sequence = (
+            WorkOrderSequence.objects.select_for_update().filter(estate_id=estate_id, year=year)
+        ).first()
+        if sequence is None:
+            try:
+                with transaction.atomic():
+                    sequence = WorkOrderSequence.objects.create(
+                        estate_id=estate_id, year=year, last_number=0
+                    )
+            except IntegrityError:  # created by a concurrent writer a moment ago
+                sequence = WorkOrderSequence.objects.select_for_update().get(
+                    estate_id=estate_id, year=year
+                )
+        sequence.last_number += 1
+        sequence.save(update_fields=["last_number"])
+    return f"BX-{year}-{sequence.last_number:06d}"
+
+
+# Creating -----------------------------------------------------------------------------------
+
+
+def create_work_order(
+    actor,
+    *,
+    category,
+    description,
+    urgency=Urgency.NORMAL,
+    source=Source.STAFF,
+    unit=None,
+    building=None,
+    estate=None,
+    location="",
+    contact_name="",
+    contact_phone="",
+    preferred_time="",
+    is_paid=False,
+    photos=(),
+):
+    """A work order taken by staff (phone, walk-in, inspection …) for a unit or public area."""
+    if not has_action(actor, WorkOrder, "add") or actor.is_resident:
+        raise PermissionDenied
+    estate, building = _place(unit, building, estate)
+    if not user_scope(actor).covers(estate.pk, building.pk if building else None):
+        raise Http404
+    order = WorkOrder(
+        estate=estate,
+        building=building,
+        unit=unit,
+        location=(location or "").strip(),
+        category=category,
+        description=(description or "").strip(),
+        urgency=urgency,
+        source=source,
+        contact_name=(contact_name or "").strip(),
+        contact_phone=(contact_phone or "").strip(),
+        preferred_time=(preferred_time or "").strip(),
+        is_paid=bool(is_paid),
+        reported_by=actor,
+        created_by=actor,
+    )
+    if unit is not None and order.contact_phone:
+        order.resident = _resident_of_unit(unit, order.contact_phone)
+    return _create(actor, order, photos)
+
+
+def submit_from_portal(
+    user, *, unit, category, description, urgency=Urgency.NORMAL, preferred_time="", photos=()
+):
+    """A resident reports a repair for one of the units they currently live in."""
+    from courtyard.residents.choices import OccupancyStatus
+    from courtyard.residents.models import Occupancy, Resident
+
+    if not user.is_authenticated or not user.is_resident:
+        raise PermissionDenied
+    resident = Resident.objects.filter(user=user).first()
+    if resident is None:
+        raise PermissionDenied
+    lives_there = Occupancy.objects.filter(
+        resident=resident, unit=unit, status=OccupancyStatus.CURRENT
+    ).exists()
+    if unit is None or not lives_there:
+        raise ValidationError(
+            {
+                "unit": ValidationError(
+                    _("You can report repairs only for your own home."), code="not_your_unit"
+                )
+            }
+        )
+    order = WorkOrder(
+        estate_id=unit.estate_id,
+        building_id=unit.building_id,
+        unit=unit,
+        category=category,
+        description=(description or "").strip(),
+        urgency=urgency,
+        source=Source.PORTAL,
+        contact_name=resident.name,
+        contact_phone=resident.phone or user.phone,
+        preferred_time=(preferred_time or "").strip(),
+        resident=resident,
+        reported_by=user,
+        created_by=user,
+    )
+    return _create(user, order, photos)
+
+
+def _place(unit, building, estate):
+    if unit is not None:
+        return unit.estate, unit.building
+    if building is not None:
+        if estate is not None and estate.pk != building.estate_id:
+            raise ValidationError(
+                {
+                    "building": ValidationError(
+                        _("The building is not in this estate."), code="invalid"
+                    )
+                }
+            )
+        return building.estate, building
+    if estate is None:
+        raise ValidationError(
+            {
+                "unit": ValidationError(
+                    _("Choose a unit, or an estate for a public area."), code="required"
+                )
+            }
+        )
+    return estate, None
+
+
+def _resident_of_unit(unit, phone):
+    from courtyard.residents.choices import OccupancyStatus
+    from courtyard.residents.models import Resident
+
+    return (
+        Resident.objects.filter(
+            phone=phone, occupancies__unit=unit, occupancies__status=OccupancyStatus.CURRENT
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def _validate_new(order, photos):
+    errors = {}
+    if not order.description:
+        errors["description"] = [ValidationError(_("Describe the problem."), code="required")]
+    if order.category is None or not order.category.is_active:
+        errors["category"] = [
+            ValidationError(_("Choose an active repair category."), code="invalid")
+        ]
+    if order.urgency not in Urgency.values:
+        errors["urgency"] = [ValidationError(_("Choose an urgency."), code="invalid")]
+    if order.source not in Source.values:
+        errors["source"] = [ValidationError(_("Choose a source."), code="invalid")]
+    if order.unit_id is None and not order.location:
+        errors["location"] = [
+            ValidationError(_("Say where the problem is in the public area."), code="required")
+        ]
+    if len(photos) > MAX_PHOTOS:
+        errors["photos"] = [_too_many_photos()]
+    try:
+        order.clean_fields(
+            exclude=[
+                "number",
+                "estate",
+                "building",
+                "unit",
+                "category",
+                "assignee",
+                "resident",
+                "reported_by",
+                "created_by",
+                "description",
+                "urgency",
+                "source",
+                "location",
+            ]
+        )
+    except ValidationError as error:
+        for field, messages in error.error_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _too_many_photos():
+    return ValidationError(
+        _("At most %(count)s photos."), code="too_many_photos", params={"count": MAX_PHOTOS}
+    )
+
+
+def _create(actor, order, photos):
+    photos = list(photos or ())
+    _validate_new(order, photos)
+    with transaction.atomic():
+        order.number = next_number(order.estate_id)
+        order.created_at = timezone.now()
+        set_deadlines(order, order.created_at)
+        order.save()
+        _attach_photos(order, photos, actor, PhotoPurpose.REPORT)
+        record_event(
+            order,
+            actor,
+            "submitted",
+            _("Reported: %(category)s (%(urgency)s)")
+            % {"category": order.category.name, "urgency": order.get_urgency_display()},
+            source=order.source,
+        )
+    return order
+
+
+def _attach_photos(owner, photos, actor, purpose, field="photos"):
+    for photo in photos:
+        try:
+            attach(owner, photo, actor, purpose=purpose, kinds=IMAGE_KINDS)
+        except ValidationError as error:
+            raise ValidationError({field: error.error_list})
+
+
+# Transitions --------------------------------------------------------------------------------
+
+
+CONFLICT_CODES = {
+    "accept": "not_submitted",
+    "dispatch": "not_dispatchable",
+    "start": "not_dispatched",
+    "followup": "not_open",
+    "complete": "not_in_progress",
+    "close": "not_completed",
+    "cancel": "not_open",
+    "reopen": "not_completed",
+    "confirm": "not_completed",
+    "reject": "not_completed",
+    "rate": "not_completed",
+}
+
+
+def _lock(actor, order, action, allowed, *, permission=None, resident=False):
+    """The order's row, locked, after the permission, scope and state checks.
+
+    ``permission`` names the staff action (``accept`` → repairs.accept_workorder); with
+    ``resident`` the actor is the resident the order belongs to. The caller's ``order``
+    shows the state they saw: if the row moved on meanwhile the action is refused.
+    """
+    queryset = WorkOrder.objects.select_for_update()
+    if resident:
+        if not actor.is_authenticated or not actor.is_resident:
+            raise PermissionDenied
+        # Ownership first (a join), then the lock on the order's row alone: PostgreSQL
+        # cannot lock the nullable side of an outer join.
+        mine = WorkOrder.objects.filter(
+            Q(resident__user=actor) | Q(reported_by=actor), pk=order.pk
+        ).exists()
+        locked = queryset.filter(pk=order.pk).first() if mine else None
+    else:
+        if not has_action(actor, WorkOrder, permission or action) or actor.is_resident:
+            raise PermissionDenied
+        locked = restrict(queryset, actor, permission or action).filter(pk=order.pk).first()
+    if locked is None:
+        raise Http404
+    if locked.status != order.status or locked.assignee_id != order.assignee_id:
+        raise StateConflict(
+            _(
+                "Work order %(number)s was changed by someone else meanwhile (now: %(status)s)."
+                " Reload it and try again."
+            )
+            % {"number": locked.number, "status": locked.get_status_display()},
+            "changed_meanwhile",
+        )
+    if locked.status not in allowed:
+        raise StateConflict(
+            _("Work order %(number)s cannot be changed this way while it is “%(status)s”.")
+            % {"number": locked.number, "status": locked.get_status_display()},
+            CONFLICT_CODES.get(action, "state_conflict"),
+        )
+    return locked
+
+
+def _finish(order, locked, fields):
+    """Save the locked row and bring the caller's object up to date."""
+    locked.save(update_fields=[*fields, "updated_at"])
+    for field in WorkOrder._meta.concrete_fields:
+        setattr(order, field.attname, getattr(locked, field.attname))
+    return order
+
+
+def accept(actor, order):
+    """接单: the office takes a new request (answers the response deadline)."""
+    with transaction.atomic():
+        locked = _lock(actor, order, "accept", (S.SUBMITTED,))
+        locked.status = S.ACCEPTED
+        locked.accepted_at = timezone.now()
+        record_event(locked, actor, "accepted", _("Accepted"))
+        _notify_resident(
+            locked,
+            _("Your repair request %(number)s has been accepted; we will send a technician soon.")
+            % {"number": locked.number},
+            "repair_accepted",
+        )
+        return _finish(order, locked, ["status", "accepted_at"])
+
+
+def dispatch(actor, order, *, assignee, note=""):
+    """派工: assign a technician (from submitted this accepts too; later, it reassigns)."""
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = _lock(
+            actor, order, "dispatch", (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)
+        )
+        if locked.status == S.SUBMITTED and not has_action(actor, WorkOrder, "accept"):
+            raise PermissionDenied
+        _check_assignee(locked, assignee)
+        if len(note) > WorkOrder._meta.get_field("dispatch_note").max_length:
+            raise ValidationError(
+                {"note": ValidationError(_("The dispatch note is too long."), code="max_length")}
+            )
+        now = timezone.now()
+        previous = locked.assignee
+        fields = ["status", "assignee", "dispatch_note", "dispatched_at"]
+        if locked.status == S.SUBMITTED:
+            locked.accepted_at = now
+            fields.append("accepted_at")
+            record_event(locked, actor, "accepted", _("Accepted"))
+        if previous is not None:
+            if previous.pk == assignee.pk:
+                raise ValidationError(
+                    {
+                        "assignee": ValidationError(
+                            _("The work order is already assigned to %(name)s.")
+                            % {"name": assignee.display_name},
+                            code="already_assigned",
+                        )
+                    }
+                )
+            locked.started_at = None
+            fields.append("started_at")
+            record_event(
+                locked,
+                actor,
+                "reassigned",
+                _("Reassigned from %(old)s to %(new)s")
+                % {"old": previous.display_name, "new": assignee.display_name},
+                previous_assignee=previous.pk,
+                assignee=assignee.pk,
+                note=note,
+            )
+        else:
+            record_event(
+                locked,
+                actor,
+                "dispatched",
+                _("Dispatched to %(name)s") % {"name": assignee.display_name},
+                assignee=assignee.pk,
+                note=note,
+            )
+        locked.status = S.DISPATCHED
+        locked.assignee = assignee
+        locked.dispatch_note = note
+        locked.dispatched_at = now
+        _notify_assignee(locked, assignee, note)
+        if previous is None:
+            _notify_resident(
+                locked,
+                _("A technician (%(name)s) has been assigned to your repair %(number)s.")
+                % {"name": assignee.display_name, "number": locked.number},
+                "repair_dispatched",
+            )
+        return _finish(order, locked, fields)
+
+
+def _check_assignee(order, assignee):
+    if assignee is None:
+        raise ValidationError(
+            {"assignee": ValidationError(_("Choose a technician."), code="required")}
+        )
+    if not technicians().filter(pk=assignee.pk).exists():
+        raise ValidationError(
+            {
+                "assignee": ValidationError(
+                    _("%(name)s is not an active technician.") % {"name": assignee.display_name},
+                    code="not_technician",
+                )
+            }
+        )
+    if not user_scope(assignee).covers(order.estate_id, order.building_id):
+        raise ValidationError(
+            {
+                "assignee": ValidationError(
+                    _("%(name)s does not work in this work order's estate or building.")
+                    % {"name": assignee.display_name},
+                    code="out_of_scope",
+                )
+            }
+        )
+
+
+def start(actor, order):
+    """开工: the technician starts the work."""
+    with transaction.atomic():
+        locked = _lock(actor, order, "start", (S.DISPATCHED,), permission="complete")
+        _check_own(actor, locked)
+        locked.status = S.IN_PROGRESS
+        locked.started_at = timezone.now()
+        record_event(locked, actor, "started", _("Work started"))
+        return _finish(order, locked, ["status", "started_at"])
+
+
+def add_follow_up(actor, order, *, text, photos=()):
+    """跟进: a record with text and photos on an open work order."""
+    text = (text or "").strip()
+    photos = list(photos or ())
+    errors = {}
+    if not text:
+        errors["text"] = [ValidationError(_("Write what was done or found."), code="required")]
+    if len(photos) > MAX_PHOTOS:
+        errors["photos"] = [_too_many_photos()]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = _lock(actor, order, "followup", OPEN_STATUSES)
+        follow_up = FollowUp.objects.create(
+            work_order=locked, author=actor, text=text, created_by=actor
+        )
+        _attach_photos(follow_up, photos, actor, PhotoPurpose.PHOTO)
+        record_event(locked, actor, "followed_up", text, follow_up=follow_up.pk, photos=len(photos))
+        _finish(order, locked, [])
+    return follow_up
+
+
+def complete(
+    actor, order, *, work_done, materials="", cost=Decimal("0"), photos=(), signature=None
+):
+    """完工: the technician records the work done, materials, cost, photos and signature."""
+    work_done = (work_done or "").strip()
+    materials = (materials or "").strip()
+    photos = list(photos or ())
+    errors = {}
+    if not work_done:
+        errors["work_done"] = [ValidationError(_("Describe the work done."), code="required")]
+    try:
+        cost = Decimal(str(cost if cost not in (None, "") else "0"))
+        if not cost.is_finite() or cost < 0 or cost.as_tuple().exponent < -2:
+            raise InvalidOperation
+        if cost >= Decimal("100000000"):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["cost"] = [
+            ValidationError(
+                _("Enter an amount of at least 0 with at most 2 decimals."), code="invalid"
+            )
+        ]
+    if len(photos) > MAX_PHOTOS:
+        errors["photos"] = [_too_many_photos()]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = _lock(actor, order, "complete", (S.IN_PROGRESS,))
+        _check_own(actor, locked)
+        if locked.category.requires_signature and not signature:
+            raise ValidationError(
+                {
+                    "signature": ValidationError(
+                        _("This category needs the resident's signature."),
+                        code="signature_required",
+                    )
+                }
+            )
+        now = timezone.now()
+        locked.status = S.COMPLETED
+        locked.completed_at = now
+        locked.work_done, locked.materials, locked.cost = work_done, materials, cost
+        fields = ["status", "completed_at", "work_done", "materials", "cost"]
+        _attach_photos(locked, photos, actor, PhotoPurpose.COMPLETION)
+        if signature:
+            _attach_photos(
+                locked, [_signature_file(signature)], actor, PhotoPurpose.SIGNATURE, "signature"
+            )
+        record_event(
+            locked,
+            actor,
+            "completed",
+            _("Completed: %(work)s") % {"work": work_done},
+            materials=materials,
+            cost=str(cost),
+            photos=len(photos),
+            signed=bool(signature),
+        )
+        if locked.is_paid and locked.charge_raised_at is None:
+            locked.charge_raised_at = now
+            fields.append("charge_raised_at")
+            hooks.paid_repair_completed(locked, actor)
+        _notify_resident(
+            locked,
+            _(
+                "Your repair %(number)s is done. Please confirm it (or tell us what is still "
+                "wrong) and rate the work in the resident portal."
+            )
+            % {"number": locked.number},
+            "repair_completed",
+        )
+        return _finish(order, locked, fields)
+
+
+def _signature_file(signature):
+    """The resident's signature as a PNG file: a ``data:image/png;base64,`` URL or an upload."""
+    if not isinstance(signature, str):
+        return signature
+    prefix = "data:image/png;base64,"
+    if not signature.startswith(prefix):
+        raise ValidationError(
+            {
+                "signature": ValidationError(
+                    _("The signature is not a PNG image."), code="bad_file_type"
+                )
+            }
+        )
+    try:
+        data = base64.b64decode(signature[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(
+            {
+                "signature": ValidationError(
+                    _("The signature is not a PNG image."), code="bad_file_type"
+                )
+            }
+        )
+    return ContentFile(data, name="signature.png")
+
+
+def _check_own(actor, order):
+    """Technicians start and complete their own orders; a dispatcher may do it for them."""
+    if order.assignee_id != actor.pk and not has_action(actor, WorkOrder, "dispatch"):
+        raise PermissionDenied(_("This work order is assigned to someone else."))
+
+
+def close(actor, order):
+    """关闭: staff close a completed order (the resident did not answer)."""
+    with transaction.atomic():
+        locked = _lock(actor, order, "close", (S.COMPLETED,))
+        locked.status = S.CLOSED
+        locked.closed_at = timezone.now()
+        record_event(locked, actor, "closed", _("Closed"))
+        return _finish(order, locked, ["status", "closed_at"])
+
+
+def cancel(actor, order, *, reason):
+    """取消 with a reason: staff from any open state, the resident only before dispatch."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": ValidationError(_("Give a reason for cancelling."), code="required")}
+        )
+    if len(reason) > WorkOrder._meta.get_field("cancel_reason").max_length:
+        raise ValidationError(
+            {"reason": ValidationError(_("The reason is too long."), code="max_length")}
+        )
+    is_resident = actor.is_authenticated and actor.is_resident
+    with transaction.atomic():
+        if is_resident:
+            locked = _lock(actor, order, "cancel", OPEN_STATUSES, resident=True)
+            if locked.status not in RESIDENT_CANCELLABLE:
+                raise StateConflict(
+                    _("A technician is already on the way: call the office to cancel."),
+                    "already_dispatched",
+                )
+        else:
+            locked = _lock(actor, order, "cancel", OPEN_STATUSES)
+        locked.status = S.CANCELLED
+        locked.cancelled_at = timezone.now()
+        locked.cancel_reason = reason
+        record_event(locked, actor, "cancelled", _("Cancelled: %(reason)s") % {"reason": reason})
+        if locked.assignee_id:
+            queue_message(
+                MessageChannel.APP,
+                locked.assignee.get_username(),
+                _("Work order %(number)s was cancelled: %(reason)s")
+                % {"number": locked.number, "reason": reason},
+                user=locked.assignee,
+                subject=_("Work order cancelled: %(number)s") % {"number": locked.number},
+                purpose="repair_cancelled",
+            )
+        return _finish(order, locked, ["status", "cancelled_at", "cancel_reason"])
+
+
+def reopen(actor, order, *, reason):
+    """重新派工: staff send a completed or closed order back to its technician."""
+    reason = _required_reason(reason)
+    with transaction.atomic():
+        locked = _lock(actor, order, "reopen", (S.COMPLETED, S.CLOSED), permission="close")
+        fields = _back_to_dispatched(locked)
+        record_event(locked, actor, "reopened", _("Reopened: %(reason)s") % {"reason": reason})
+        _notify_assignee_reopened(locked, reason)
+        return _finish(order, locked, fields)
+
+
+def _required_reason(reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ValidationError(_("Give a reason."), code="required")})
+    return reason
+
+
+def _back_to_dispatched(locked):
+    now = timezone.now()
+    locked.status = S.DISPATCHED
+    locked.reopen_count += 1
+    locked.completed_at = locked.started_at = locked.closed_at = None
+    locked.closed_automatically = False
+    locked.dispatched_at = now
+    _restart_resolution(locked, now)
+    return [
+        "status",
+        "reopen_count",
+        "completed_at",
+        "started_at",
+        "closed_at",
+        "closed_automatically",
+        "dispatched_at",
+        "resolution_due",
+        "resolution_breach_notified_at",
+    ]
+
+
+def _notify_assignee_reopened(locked, reason):
+    if locked.assignee_id:
+        queue_message(
+            MessageChannel.APP,
+            locked.assignee.get_username(),
+            _("Work order %(number)s needs more work: %(reason)s")
+            % {"number": locked.number, "reason": reason},
+            user=locked.assignee,
+            subject=_("Work order reopened: %(number)s") % {"number": locked.number},
+            purpose="repair_reopened",
+        )
+
+
+# The resident's answers ---------------------------------------------------------------------
+
+
+def confirm_completion(user, order):
+    """The resident confirms the repair: the order closes."""
+    with transaction.atomic():
+        locked = _lock(user, order, "confirm", (S.COMPLETED,), resident=True)
+        locked.status = S.CLOSED
+        locked.closed_at = timezone.now()
+        record_event(locked, user, "confirmed", _("Confirmed by the resident"))
+        return _finish(order, locked, ["status", "closed_at"])
+
+
+def reject_completion(user, order, *, reason):
+    """The resident says the problem remains: back to the technician, counted as a reopen."""
+    reason = _required_reason(reason)
+    with transaction.atomic():
+        locked = _lock(user, order, "reject", (S.COMPLETED,), resident=True)
+        fields = _back_to_dispatched(locked)
+        record_event(
+            locked, user, "rejected", _("Rejected by the resident: %(reason)s") % {"reason": reason}
+        )
+        _notify_assignee_reopened(locked, reason)
+        return _finish(order, locked, fields)
+
+
+def rate(user, order, *, stars, comment=""):
+    """The resident rates a completed or closed repair, once, with 1–5 stars."""
+    comment = (comment or "").strip()
+    try:
+        stars = int(stars)
+    except (TypeError, ValueError):
+        stars = 0
+    if not 1 <= stars <= 5:
+        raise ValidationError(
+            {"stars": ValidationError(_("Give 1 to 5 stars."), code="invalid_rating")}
+        )
+    if len(comment) > WorkOrder._meta.get_field("rating_comment").max_length:
+        raise ValidationError(
+            {"comment": ValidationError(_("The comment is too long."), code="max_length")}
+        )
+    with transaction.atomic():
+        locked = _lock(user, order, "rate", (S.COMPLETED, S.CLOSED), resident=True)
+        if locked.rating is not None:
+            raise StateConflict(_("This repair has already been rated."), "already_rated")
+        locked.rating = stars
+        locked.rating_comment = comment
+        locked.rated_at = timezone.now()
+        record_event(
+            locked,
+            user,
+            "rated",
+            _("Rated %(stars)s of 5") % {"stars": stars},
+            stars=stars,
+            comment=comment,
+        )
+        return _finish(order, locked, ["rating", "rating_comment", "rated_at"])
+
+
+# Technicians --------------------------------------------------------------------------------
+
+
+def technicians():
+    """Active staff users holding the technician permission (through a role or directly)."""
+    User = get_user_model()
+    permission = Permission.objects.filter(
+        content_type__app_label="repairs", codename=TECHNICIAN_CODENAME
+    )
+    return (
+        User.objects.filter(is_active=True, kind="staff")
+        .filter(Q(groups__permissions__in=permission) | Q(user_permissions__in=permission))
+        .distinct()
+    )
+
+
+def technician_candidates(order):
+    """Technicians whose data scope covers the order's unit: (user, skills, open_load,
+    suggested), best first. The suggestion: the lightest open load among those whose skills
+    cover the category. A fixed number of queries, whatever the number of technicians."""
+    from courtyard.accounts.models import ScopeGrant
+
+    now = timezone.now()
+    grants = ScopeGrant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    ).prefetch_related("estates", "buildings")
+    users = list(
+        technicians()
+        .annotate(
+            open_load=Count(
+                "assigned_work_orders",
+                filter=Q(assigned_work_orders__status__in=ASSIGNED_STATUSES),
+                distinct=True,
+            )
+        )
+        .prefetch_related(
+            Prefetch("scope_grants", queryset=grants, to_attr="live_grants"),
+            Prefetch(
+                "repair_skills",
+                queryset=TechnicianSkill.objects.select_related("category"),
+                to_attr="skill_rows",
+            ),
+        )
+        .order_by("full_name", "username")
+    )
+    result = []
+    for user in users:
+        user._courtyard_scope = _scope_of(user.live_grants)
+        if not user_scope(user).covers(order.estate_id, order.building_id):
+            continue
+        skills = [row.category for row in user.skill_rows]
+        result.append((user, skills, user.open_load))
+    skilled = [c for c in result if any(s.pk == order.category_id for s in c[1])]
+    best = min(skilled, key=lambda c: c[2]) if skilled else None
+    candidates = [
+        Candidate(user, skills, load, best is not None and user is best[0])
+        for user, skills, load in result
+    ]
+    candidates.sort(
+        key=lambda c: (
+            not c.suggested,
+            not any(s.pk == order.category_id for s in c.skills),
+            c.open_load,
+            c.user.display_name,
+        )
+    )
+    return candidates
+
+
+def _scope_of(grants):
+    from courtyard.accounts.choices import ScopeKind
+    from courtyard.core.scoping import Scope
+
+    all_estates, estates, buildings = False, set(), set()
+    for grant in grants:
+        if grant.kind == ScopeKind.ALL:
+            all_estates = True
+        estates.update(e.pk for e in grant.estates.all())
+        buildings.update(b.pk for b in grant.buildings.all())
+    return Scope(all_estates, frozenset(estates), frozenset(buildings))
+
+
+def set_skills(actor, technician, categories):
+    """Set the categories a technician handles (supervisors: repairs.change_technicianskill)."""
+    if not has_action(actor, TechnicianSkill, "change") or actor.is_resident:
+        raise PermissionDenied
+    wanted = {c.pk for c in categories}
+    with transaction.atomic():
+        TechnicianSkill.objects.filter(user=technician).exclude(category__in=wanted).delete()
+        have = set(
+            TechnicianSkill.objects.filter(user=technician).values_list("category", flat=True)
+        )
+        TechnicianSkill.objects.bulk_create(
+            TechnicianSkill(user=technician, category_id=pk, created_by=actor)
+            for pk in wanted - have
+        )
+    return technician
+
+
+# Messages -----------------------------------------------------------------------------------
+
+
+def _notify_resident(order, body, purpose):
+    """An app notice to the resident's portal account; an SMS as well when configured."""
+    resident = order.resident
+    user = resident.user if resident is not None else None
+    if user is None and order.reported_by_id and order.reported_by.is_resident:
+        user = order.reported_by
+    subject = _("Repair %(number)s") % {"number": order.number}
+    if user is not None:
+        queue_message(
+            MessageChannel.APP,
+            user.get_username(),
+            body,
+            user=user,
+            subject=subject,
+            purpose=purpose,
+        )
+    phone = order.contact_phone or (resident.phone if resident is not None else "")
+    if phone and parameters.get("repairs.notify_resident_by_sms"):
+        queue_message(
+            MessageChannel.SMS,
+            phone,
+            f"【Courtyard】{body}",
+            user=user,
+            subject=subject,
+            purpose=purpose,
+        )
+
+
+def _notify_assignee(order, assignee, note):
+    body = _("New work order %(number)s (%(urgency)s, %(category)s) at %(place)s: %(text)s") % {
+        "number": order.number,
+        "urgency": order.get_urgency_display(),
+        "category": order.category.name,
+        "place": order.place,
+        "text": order.description,
+    }
+    if note:
+        body += " " + _("Note: %(note)s") % {"note": note}
+    queue_message(
+        MessageChannel.APP,
+        assignee.get_username(),
+        body,
+        user=assignee,
+        subject=_("Work order dispatched to you: %(number)s") % {"number": order.number},
+        purpose="repair_dispatched_to_you",
+    )
+
+
+def active_categories():
+    return RepairCategory.objects.filter(is_active=True)
