@@ -9,7 +9,9 @@ from courtyard.core.api import install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.portal.api import router as portal_router
+from courtyard.portal.repair_api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
+from courtyard.repairs.report_api import router as repair_report_router
 from courtyard.residents.api import router as residents_router
 
 api = NinjaAPI(
@@ -29,3 +31,5 @@ api.add_router("/", residents_router)
 api.add_router("/", repairs_router)
 api.add_router("/", portal_router)
 api.add_router("/", approvals_router)
+api.add_router("/", repair_report_router)
+api.add_router("/", portal_repairs_router)

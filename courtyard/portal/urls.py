@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import repair_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("login/code/", views.login_code, name="login_code"),
     path("activate/", views.activate, name="activate"),
     path("logout/", views.logout_view, name="logout"),
+    path("repairs/", repair_views.repair_list, name="repairs"),
+    path("repairs/new/", repair_views.repair_new, name="repair_new"),
+    path("repairs/<int:pk>/", repair_views.repair_detail, name="repair_detail"),
+    path("repairs/<int:pk>/confirm/", repair_views.repair_confirm, name="repair_confirm"),
+    path("repairs/<int:pk>/reject/", repair_views.repair_reject, name="repair_reject"),
+    path("repairs/<int:pk>/rate/", repair_views.repair_rate, name="repair_rate"),
+    path("repairs/<int:pk>/cancel/", repair_views.repair_cancel, name="repair_cancel"),
 ]
