@@ -13,3 +13,24 @@ class RepairsConfig(AppConfig):
         from . import parameters  # noqa: F401  (registers the SLA parameters)
 
         modules.attach("repairs", app_label="repairs")
+
+        # Staff pages: nav entries, the export job handler and the home card.
+        from courtyard.core import home
+        from courtyard.core.modules import NavItem
+
+        from . import jobs, views  # noqa: F401  (jobs registers the export handler)
+
+        modules.attach(
+            "repairs",
+            nav=[
+                NavItem(_("Pending repairs"), "repairs:pending", "repairs.view_workorder"),
+                NavItem(_("Work orders"), "repairs:workorder_list", "repairs.view_workorder"),
+                NavItem(
+                    _("My work orders"), "repairs:my_work_orders", "repairs.complete_workorder"
+                ),
+                NavItem(
+                    _("Repair statistics"), "repairs:statistics", "repairs.view_repair_statistics"
+                ),
+            ],
+        )
+        home.register_card(views.repairs_card)

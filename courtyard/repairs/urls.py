@@ -1,5 +1,27 @@
-"""Staff pages of the repairs module (filled by the staff pages)."""
+"""Staff pages of the repairs module."""
+
+from django.urls import path
+
+from . import stats_views, views
 
 app_name = "repairs"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.WorkOrderListView.as_view(), name="workorder_list"),
+    path("pending/", views.PendingListView.as_view(), name="pending"),
+    path("mine/", views.my_work_orders, name="my_work_orders"),
+    path("add/", views.WorkOrderCreateView.as_view(), name="workorder_add"),
+    path("add/unit-picker/", views.unit_picker, name="unit_picker"),
+    path("export/", views.WorkOrderExportView.as_view(), name="workorder_export"),
+    path("<int:pk>/", views.WorkOrderDetailView.as_view(), name="workorder_detail"),
+    path("<int:pk>/history/", views.WorkOrderHistoryView.as_view(), name="workorder_history"),
+    path("<int:pk>/accept/", views.workorder_accept, name="workorder_accept"),
+    path("<int:pk>/dispatch/", views.workorder_dispatch, name="workorder_dispatch"),
+    path("<int:pk>/start/", views.workorder_start, name="workorder_start"),
+    path("<int:pk>/follow-up/", views.workorder_follow_up, name="workorder_follow_up"),
+    path("<int:pk>/complete/", views.workorder_complete, name="workorder_complete"),
+    path("<int:pk>/close/", views.workorder_close, name="workorder_close"),
+    path("<int:pk>/cancel/", views.workorder_cancel, name="workorder_cancel"),
+    path("<int:pk>/reopen/", views.workorder_reopen, name="workorder_reopen"),
+    path("statistics/", stats_views.statistics_page, name="statistics"),
+]

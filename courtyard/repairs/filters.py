@@ -1,0 +1,71 @@
+"""Filter set of the work order list: the list's sidebar, the API query and the Excel export."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.accounts.models import User
+from courtyard.core.filters import BaseFilterSet
+from courtyard.estates.models import Building, Estate
+
+from .choices import Source, Urgency
+from .models import RepairCategory, WorkOrder
+from .services import technicians
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class WorkOrderFilterSet(BaseFilterSet):
+    search_fields = ("number", "description", "contact_name", "contact_phone")
+    estate = django_filters.ModelChoiceFilter(queryset=Estate.objects.all(), label=_("Estate"))
+    building = django_filters.ModelChoiceFilter(
+        queryset=Building.objects.select_related("estate"), label=_("Building")
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=RepairCategory.objects.order_by("sort_order", "pk"), label=_("Category")
+    )
+    urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
+    assignee = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label=_("Assignee"))
+    source = django_filters.ChoiceFilter(choices=Source.choices, label=_("Source"))
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue",
+        label=_("Overdue only"),
+        widget=forms.CheckboxInput,
+    )
+    reported_from = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label=_("Reported from"), widget=DATE
+    )
+    reported_to = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label=_("Reported to"), widget=DATE
+    )
+
+    class Meta:
+        model = WorkOrder
+        fields = ["q", "estate", "building", "category", "urgency", "assignee", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Technicians by role, not by the right to read the staff register (clerks lack it).
+        self.filters["assignee"].queryset = technicians().order_by("full_name", "pk")
+        fields = self.form.fields
+        session = getattr(self.request, "session", None) or {}
+        estate = self._chosen("estate") or session.get("estate_id")
+        buildings = fields["building"].queryset
+        any_label = fields["building"].empty_label
+
+        # Only the offered options shrink to the chosen estate; read when the page renders.
+        def building_choices():
+            chosen = buildings.filter(estate=estate) if estate else buildings
+            return [("", any_label)] + [(b.pk, b.name if estate else str(b)) for b in chosen]
+
+        fields["building"].widget.choices = building_choices
+        fields["assignee"].label_from_instance = lambda user: user.display_name
+
+    def _chosen(self, name):
+        value = self.data.get(name) if self.data else None
+        return int(value) if value and str(value).isdigit() else None
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(WorkOrder.overdue_q())
