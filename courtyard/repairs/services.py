@@ -287,9 +287,11 @@ def _create(actor, order, photos):
     _validate_new(order, photos)
     with transaction.atomic():
         order.number = next_number(order.estate_id)
-        order.created_at = timezone.now()
+        order.save()  # created_at is stamped here
         set_deadlines(order, order.created_at)
-        order.save()
+        WorkOrder.objects.filter(pk=order.pk).update(
+            response_due=order.response_due, resolution_due=order.resolution_due
+        )
         _attach_photos(order, photos, actor, PhotoPurpose.REPORT)
         record_event(
             order,
