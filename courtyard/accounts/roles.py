@@ -63,6 +63,27 @@ RESIDENTS_CLERK = (
     "residents.invite_resident",
 )
 
+# Repairs: the clerk takes, accepts, dispatches and cancels; the technician follows up and
+# completes; the supervisor ("repairs.*") does everything, incl. close/reopen and statistics.
+REPAIRS_VIEW = (
+    "repairs.view_workorder",
+    "repairs.view_followup",
+    "repairs.view_repaircategory",
+    "repairs.view_technicianskill",
+)
+REPAIRS_CLERK = (
+    *REPAIRS_VIEW,
+    "repairs.add_workorder",
+    "repairs.accept_workorder",
+    "repairs.dispatch_workorder",
+    "repairs.cancel_workorder",
+)
+REPAIRS_TECHNICIAN = (
+    *REPAIRS_VIEW,
+    "repairs.followup_workorder",
+    "repairs.complete_workorder",
+)
+
 # Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
 DEFAULT_ROLES = (
     DefaultRole(ADMINISTRATOR, "全部权限 · Administrator — every permission", ("*",)),
@@ -72,8 +93,7 @@ DEFAULT_ROLES = (
         (
             "estates.view_*",
             *RESIDENTS_CLERK,
-            "repairs.view_*",
-            "repairs.add_*",
+            *REPAIRS_CLERK,
             "notices.view_*",
         ),
     ),
@@ -98,7 +118,7 @@ DEFAULT_ROLES = (
     DefaultRole(
         "维修人员",
         "处理报修工单 · Technician — handles repair work orders",
-        ("estates.view_*", "repairs.view_*", "repairs.change_*", "facilities.view_*"),
+        ("estates.view_*", *REPAIRS_TECHNICIAN, "facilities.view_*"),
     ),
     DefaultRole(
         "巡检人员",
