@@ -33,7 +33,9 @@ STATUS_COLOURS = {
 }
 # Before dispatch a resident may still cancel their report.
 CANCELLABLE = (WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED)
-RATEABLE = (WorkOrderStatus.COMPLETED, WorkOrderStatus.CLOSED)
+# The page offers the rating once the resident has confirmed (or the order closed itself); the
+# API and the service also accept a rating of a completed order.
+RATEABLE = (WorkOrderStatus.CLOSED,)
 
 
 def my_orders(user):

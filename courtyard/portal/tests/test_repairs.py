@@ -213,7 +213,7 @@ def test_detail_shows_the_technician_timeline_and_completion(
     text = response.content.decode()
     assert "张师傅" in text and "换了阀芯" in text and "Completed" in text
     assert 'data-testid="repair-confirm"' in text and 'data-testid="repair-reject"' in text
-    assert 'data-testid="repair-rate"' in text
+    assert 'data-testid="repair-rate"' not in text  # rated after confirming
     assert len(response.context["events"]) >= 4
 
 
