@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.tables import Column, Table
 
 # Everything a row shows, in one query.
+DATETIME = "repairs/partials/datetime_cell.html"
 ROW_RELATED = ("estate", "building", "unit", "unit__entrance", "category", "assignee")
 
 
@@ -37,5 +38,5 @@ class WorkOrderTable(Table):
         label=_("Description"), orderable=False, template="repairs/partials/description_cell.html"
     )
     assignee = Column("assignee__full_name", label=_("Assignee"))
-    created_at = Column(label=_("Reported"))
-    resolution_due = Column(label=_("Resolve by"))
+    created_at = Column(label=_("Reported"), template=DATETIME)
+    resolution_due = Column(label=_("Resolve by"), template=DATETIME)

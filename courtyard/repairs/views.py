@@ -190,6 +190,26 @@ def my_work_orders(request):
 # One work order ----------------------------------------------------------------------------
 
 
+# How each business event looks on the timeline: (icon, colour).
+EVENT_LOOKS = {
+    "reported": ("ti-file-plus", "blue"),
+    "submitted": ("ti-file-plus", "blue"),
+    "created": ("ti-file-plus", "blue"),
+    "accepted": ("ti-check", "azure"),
+    "dispatched": ("ti-user-share", "azure"),
+    "reassigned": ("ti-arrows-exchange", "orange"),
+    "started": ("ti-player-play", "blue"),
+    "followed_up": ("ti-message-dots", "cyan"),
+    "completed": ("ti-circle-check", "green"),
+    "confirmed": ("ti-thumb-up", "green"),
+    "rejected": ("ti-thumb-down", "red"),
+    "rated": ("ti-star", "yellow"),
+    "closed": ("ti-lock", "secondary"),
+    "cancelled": ("ti-x", "red"),
+    "reopened": ("ti-arrow-back-up", "orange"),
+}
+
+
 def timeline_of(order):
     """Events and follow-ups (with their photos) merged by time, newest first."""
     follow_ups = list(order.follow_ups.select_related("author"))
@@ -201,6 +221,8 @@ def timeline_of(order):
             "actor": f.author,
             "text": f.text,
             "photos": photos.get(f.pk, []),
+            "icon": "ti-message-dots",
+            "colour": "cyan",
         }
         for f in follow_ups
     ]
@@ -208,9 +230,12 @@ def timeline_of(order):
         # A follow-up is shown with its text and photos; its bare event would repeat it.
         if event.verb in ("follow_up", "followed_up") and follow_ups:
             continue
+        icon, colour = EVENT_LOOKS.get(event.verb, ("ti-point", "secondary"))
         entries.append(
             {
                 "kind": "event",
+                "icon": icon,
+                "colour": colour,
                 "verb": event.verb,
                 "at": event.at,
                 "actor": event.actor,
@@ -501,7 +526,7 @@ def unit_picker(request):
                 values.pop(later, None)
             break
     form = WorkOrderForm(user=request.user, initial=values)
-    return render(request, "residents/partials/unit_picker.html", {"form": form})
+    return render(request, "repairs/partials/unit_picker.html", {"form": form})
 
 
 # Home --------------------------------------------------------------------------------------
