@@ -16,6 +16,10 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    # A loaded CI machine (two cores) can take a few seconds for an htmx round trip.
+    expect.set_options(timeout=15_000)
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (scripts/test_deps.sh installs it)")
     from playwright.sync_api import sync_playwright
