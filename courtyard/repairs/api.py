@@ -1,5 +1,345 @@
-"""API: work orders for staff (list, detail, create and the state-change actions)."""
+"""API: work orders for staff — list with filters, detail (follow-ups and timeline), create,
+and one action endpoint per transition (never a writable ``status``).
 
-from ninja import Router
+A transition not allowed from the current state answers 409 with a ``code``
+(``not_submitted``, ``not_in_progress``, ``changed_meanwhile`` …); photos and signatures go
+through the pages (multipart), the API takes the text of every action.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.scoping import get_for_action
+from courtyard.estates.models import Building, Estate, Unit
+
+from . import selectors, services
+from .choices import Source, Urgency, WorkOrderStatus
+from .filters import WorkOrderFilterSet
+from .models import RepairCategory, WorkOrder
 
 router = Router(tags=["repairs"])
+
+
+class WorkOrderApiFilterSet(WorkOrderFilterSet):
+    """The list page's filters plus the state and the unit (the page has tabs for states)."""
+
+    status = django_filters.ChoiceFilter(choices=WorkOrderStatus.choices)
+    unit = django_filters.NumberFilter(field_name="unit_id")
+
+    class Meta(WorkOrderFilterSet.Meta):
+        fields = [*WorkOrderFilterSet.Meta.fields, "status", "unit"]
+
+
+WorkOrderQuery = filter_query(WorkOrderApiFilterSet)
+
+
+class WorkOrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    estate: int
+    building: int | None
+    unit: int | None
+    place: str
+    location: str
+    category: int
+    category_name: str
+    description: str
+    urgency: str
+    source: str
+    contact_name: str
+    contact_phone: str
+    preferred_time: str
+    is_paid: bool
+    assignee: int | None
+    assignee_name: str
+    dispatch_note: str
+    resident: int | None
+    created_at: datetime
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    response_due: datetime | None
+    resolution_due: datetime | None
+    response_overdue: bool
+    resolution_overdue: bool
+    reopen_count: int
+    work_done: str
+    materials: str
+    cost: Decimal
+    rating: int | None
+    rating_comment: str
+    closed_automatically: bool
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_building(obj):
+        return obj.building_id
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.unit_id
+
+    @staticmethod
+    def resolve_category(obj):
+        return obj.category_id
+
+    @staticmethod
+    def resolve_category_name(obj):
+        return obj.category.name
+
+    @staticmethod
+    def resolve_assignee(obj):
+        return obj.assignee_id
+
+    @staticmethod
+    def resolve_assignee_name(obj):
+        return obj.assignee.display_name if obj.assignee_id else ""
+
+    @staticmethod
+    def resolve_resident(obj):
+        return obj.resident_id
+
+
+class AttachmentOut(Schema):
+    id: int
+    purpose: str
+    name: str
+    mime_type: str
+    size: int
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.original_name
+
+
+class FollowUpOut(Schema):
+    id: int
+    author: int
+    author_name: str
+    text: str
+    created_at: datetime
+    photos: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_author(obj):
+        return obj.author_id
+
+    @staticmethod
+    def resolve_author_name(obj):
+        return obj.author.display_name
+
+    @staticmethod
+    def resolve_photos(obj):
+        return getattr(obj, "photos", [])
+
+
+class EventOut(Schema):
+    verb: str
+    message: str
+    actor: int | None
+    actor_name: str
+    at: datetime
+
+    @staticmethod
+    def resolve_actor(obj):
+        return obj.actor_id
+
+    @staticmethod
+    def resolve_actor_name(obj):
+        return obj.actor.display_name if obj.actor_id else ""
+
+
+class WorkOrderDetailOut(WorkOrderOut):
+    follow_ups: list[FollowUpOut]
+    timeline: list[EventOut]
+    photos: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_follow_ups(obj):
+        return selectors.follow_ups_of(obj)
+
+    @staticmethod
+    def resolve_timeline(obj):
+        return list(selectors.timeline_of(obj))
+
+    @staticmethod
+    def resolve_photos(obj):
+        return list(selectors.photos_of(obj))
+
+
+class WorkOrderIn(Schema):
+    category: int
+    description: str
+    urgency: Urgency = Urgency.NORMAL
+    source: Source = Source.PHONE
+    unit: int | None = None
+    building: int | None = None
+    estate: int | None = None
+    location: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    preferred_time: str = ""
+    is_paid: bool = False
+
+
+class DispatchIn(Schema):
+    assignee: int
+    note: str = ""
+
+
+class FollowUpIn(Schema):
+    text: str
+
+
+class CompleteIn(Schema):
+    work_done: str
+    materials: str = ""
+    cost: Decimal = Decimal("0")
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class CandidateOut(Schema):
+    id: int
+    name: str
+    skills: list[str]
+    open_load: int
+    suggested: bool
+
+
+def _found(queryset, pk):
+    if pk is None:
+        return None
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _order(request, pk, action):
+    return get_for_action(WorkOrder.objects.select_related("category"), request.user, action, pk=pk)
+
+
+def _fresh(order):
+    return WorkOrder.objects.select_related(*selectors.RELATED).get(pk=order.pk)
+
+
+@router.get("/work-orders", response=list[WorkOrderOut])
+@api_access("repairs.view_workorder")
+@paginate(Pagination)
+def list_work_orders(request, filters: Query[WorkOrderQuery]):
+    orders = selectors.visible_work_orders(request.user).order_by("-created_at", "-id")
+    return filtered(WorkOrderApiFilterSet, request, orders)
+
+
+@router.post("/work-orders", response={201: WorkOrderOut})
+@api_access("repairs.add_workorder")
+def create_work_order(request, payload: WorkOrderIn):
+    data = payload.dict()
+    data["category"] = _found(RepairCategory.objects, data["category"])
+    data["unit"] = _found(Unit.objects.select_related("estate", "building"), data["unit"])
+    data["building"] = _found(Building.objects.select_related("estate"), data["building"])
+    data["estate"] = _found(Estate.objects, data["estate"])
+    order = services.create_work_order(request.user, **data)
+    return Status(201, _fresh(order))
+
+
+@router.get("/work-orders/{pk}", response=WorkOrderDetailOut)
+@api_access("repairs.view_workorder")
+def get_work_order(request, pk: int):
+    return get_for_action(
+        WorkOrder.objects.select_related(*selectors.RELATED), request.user, "view", pk=pk
+    )
+
+
+@router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])
+@api_access("repairs.dispatch_workorder")
+def work_order_candidates(request, pk: int):
+    order = _order(request, pk, "dispatch")
+    return [
+        {
+            "id": c.user.pk,
+            "name": c.user.display_name,
+            "skills": [s.name for s in c.skills],
+            "open_load": c.open_load,
+            "suggested": c.suggested,
+        }
+        for c in services.technician_candidates(order)
+    ]
+
+
+@router.post("/work-orders/{pk}/accept", response=WorkOrderOut)
+@api_access("repairs.accept_workorder")
+def accept_work_order(request, pk: int):
+    order = _order(request, pk, "accept")
+    return _fresh(services.accept(request.user, order))
+
+
+@router.post("/work-orders/{pk}/dispatch", response=WorkOrderOut)
+@api_access("repairs.dispatch_workorder")
+def dispatch_work_order(request, pk: int, payload: DispatchIn):
+    order = _order(request, pk, "dispatch")
+    # Any staff user may be named; the service says why one is not a fitting technician.
+    assignee = _found(get_user_model().objects.filter(kind="staff"), payload.assignee)
+    return _fresh(services.dispatch(request.user, order, assignee=assignee, note=payload.note))
+
+
+@router.post("/work-orders/{pk}/follow-ups", response={201: FollowUpOut})
+@api_access("repairs.followup_workorder")
+def add_follow_up(request, pk: int, payload: FollowUpIn):
+    order = _order(request, pk, "followup")
+    follow_up = services.add_follow_up(request.user, order, text=payload.text)
+    follow_up.photos = []
+    return Status(201, follow_up)
+
+
+@router.post("/work-orders/{pk}/start", response=WorkOrderOut)
+@api_access("repairs.complete_workorder")
+def start_work_order(request, pk: int):
+    order = _order(request, pk, "complete")
+    return _fresh(services.start(request.user, order))
+
+
+@router.post("/work-orders/{pk}/complete", response=WorkOrderOut)
+@api_access("repairs.complete_workorder")
+def complete_work_order(request, pk: int, payload: CompleteIn):
+    order = _order(request, pk, "complete")
+    return _fresh(services.complete(request.user, order, **payload.dict()))
+
+
+@router.post("/work-orders/{pk}/close", response=WorkOrderOut)
+@api_access("repairs.close_workorder")
+def close_work_order(request, pk: int):
+    order = _order(request, pk, "close")
+    return _fresh(services.close(request.user, order))
+
+
+@router.post("/work-orders/{pk}/cancel", response=WorkOrderOut)
+@api_access("repairs.cancel_workorder")
+def cancel_work_order(request, pk: int, payload: ReasonIn):
+    order = _order(request, pk, "cancel")
+    return _fresh(services.cancel(request.user, order, reason=payload.reason))
+
+
+@router.post("/work-orders/{pk}/reopen", response=WorkOrderOut)
+@api_access("repairs.close_workorder")
+def reopen_work_order(request, pk: int, payload: ReasonIn):
+    order = _order(request, pk, "close")
+    return _fresh(services.reopen(request.user, order, reason=payload.reason))
