@@ -149,6 +149,10 @@ def test_accept_dispatch_start_follow_up_complete(page, browser, live_server, wo
     mobile.click(".wo-submit")
     expect(mobile.locator(".alert-success")).to_contain_text("Completed.")
     expect(mobile.locator(f".wo-mine-card[data-order='{order.number}']")).to_have_count(0)
+    mobile.goto(f"{live_server.url}/repairs/{order.pk}/")
+    expect(mobile.locator(".wo-completion")).to_contain_text("更换厨房下水管及密封圈")
+    mobile.screenshot(path="/tmp/shots/repairs_detail_phone.png", full_page=True)
+    mobile.screenshot(path="/tmp/shots/repairs_detail_phone_top.png")
     phone.close()
 
     order.refresh_from_db()

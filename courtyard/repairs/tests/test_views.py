@@ -522,3 +522,22 @@ def test_technician_sees_start_on_their_order(client, perms, dispatched, tech):
     client.force_login(tech)
     content = client.get(url("workorder_detail", dispatched)).content.decode()
     assert "js-start" in content and "js-dispatch" not in content
+
+
+def test_home_card_counts_pending_and_overdue(client, clerk, new_order):
+    WorkOrder.objects.filter(pk=new_order.pk).update(response_due="2020-01-01T00:00:00Z")
+    client.force_login(clerk)
+    content = client.get(reverse("core:home")).content.decode()
+    assert url("pending") in content and "?overdue=true" in content
+
+
+def test_list_sorting_answers_htmx_with_the_table_only(client, clerk, new_order):
+    client.force_login(clerk)
+    response = client.get(
+        url("workorder_list"),
+        {"sort": "-urgency"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="object-table",
+    )
+    content = response.content.decode()
+    assert new_order.number in content and "<html" not in content
