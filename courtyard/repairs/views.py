@@ -443,7 +443,11 @@ def workorder_dispatch(request, pk):
     order = order_for(request, pk)
     candidates = services.technician_candidates(order)
     suggested = next((c[0].pk for c in candidates if c[3]), None)
-    initial = {"assignee": order.assignee_id or suggested, "note": order.dispatch_note}
+    # Reassigning starts from the suggestion too, unless that is who has it now.
+    initial = {
+        "assignee": suggested if suggested != order.assignee_id else None,
+        "note": order.dispatch_note,
+    }
     form = DispatchForm(request.POST or None, candidates=candidates, initial=initial)
     status = 200
     if request.method == "POST":

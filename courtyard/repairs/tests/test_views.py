@@ -541,3 +541,36 @@ def test_list_sorting_answers_htmx_with_the_table_only(client, clerk, new_order)
     )
     content = response.content.decode()
     assert new_order.number in content and "<html" not in content
+
+
+def test_overdue_tab_and_its_export(
+    client, clerk, unit, water, new_order, django_capture_on_commit_callbacks
+):
+    late = order_in(unit, water, clerk, description="电梯异响")
+    WorkOrder.objects.filter(pk=late.pk).update(resolution_due="2020-01-01T00:00:00Z")
+    client.force_login(clerk)
+    content = client.get(url("workorder_list"), {"tab": "overdue"}).content.decode()
+    assert late.number in content and new_order.number not in content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url("workorder_export"), {"tab": "overdue"})
+    job = Job.objects.get()
+    assert job.status == "succeeded" and job.total == 1
+
+
+def test_list_filters_by_assignee(client, clerk, unit, water, dispatched, tech):
+    other = order_in(unit, water, clerk, description="门禁失灵")
+    client.force_login(clerk)
+    page = client.get(url("workorder_list")).content.decode()
+    assert "李师傅" in page  # offered in the assignee filter to a clerk
+    content = client.get(url("workorder_list"), {"assignee": tech.pk}).content.decode()
+    assert dispatched.number in content and other.number not in content
+
+
+def test_dispatch_from_the_pending_list_returns_there(client, clerk, new_order, tech):
+    client.force_login(clerk)
+    pending = client.get(url("pending")).content.decode()
+    assert f"{url('workorder_dispatch', new_order)}?next=" in pending
+    response = client.post(
+        url("workorder_dispatch", new_order), {"assignee": tech.pk, "next": url("pending")}
+    )
+    assert response["Location"] == url("pending")
