@@ -236,6 +236,24 @@ class WorkOrder(BaseModel):
             models.Index(fields=["status", "resolution_due"], name="workorder_resolution_due"),
             models.Index(fields=["status", "completed_at"], name="workorder_status_completed"),
             models.Index(fields=["resident", "-created_at"], name="workorder_resident_created"),
+            # Statistics (repairs.statistics): one covering index, read without the rows.
+            models.Index(
+                fields=[
+                    "created_at",
+                    "estate",
+                    "building",
+                    "unit",
+                    "category",
+                    "status",
+                    "accepted_at",
+                    "completed_at",
+                    "response_due",
+                    "resolution_due",
+                    "reopen_count",
+                    "rating",
+                ],
+                name="workorder_statistics",
+            ),
         ]
 
     def __str__(self):

@@ -16,15 +16,18 @@ Definitions:
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db import connections
+from django.db.models import Avg, Count, DateField, F, FloatField, Func, Q
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courtyard.core.scoping import narrow_to_estate
+from courtyard.estates.models import Building, Estate, Unit
 
 from . import selectors
 from .choices import UNRESOLVED_STATUSES, WorkOrderStatus
+from .models import RepairCategory
 
 DAY, WEEK, MONTH = "day", "week", "month"
 GRANULARITIES = {DAY: TruncDay, WEEK: TruncWeek, MONTH: TruncMonth}
@@ -97,29 +100,66 @@ def _periods(period):
     return out
 
 
+class SqliteLocalDate(Func):
+    """The local date of a UTC datetime with SQLite's own ``date()`` (Django's Trunc functions
+    are Python callbacks on SQLite, called once per row). The zone's offset at the period's
+    start is used; zones without daylight saving (China) are exact."""
+
+    output_field = DateField()
+    arity = 1
+
+    def __init__(self, expression, minutes):
+        super().__init__(expression)
+        self.minutes = int(minutes)
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '{self.minutes:+d} minutes')", params
+
+
+def _step_start(day, granularity):
+    if granularity == WEEK:
+        return day - timedelta(days=day.weekday())
+    if granularity == MONTH:
+        return day.replace(day=1)
+    return day
+
+
 def trend(orders, period):
-    """Orders reported per day / week / month, with zeros for the steps without any."""
-    trunc = GRANULARITIES.get(period.granularity, TruncDay)
-    rows = (
-        orders.annotate(step=trunc("created_at", tzinfo=timezone.get_current_timezone()))
-        .values("step")
-        .annotate(count=Count("pk"))
-        .values_list("step", "count")
-    )
+    """Orders reported per day / week / month, with zeros for the steps without any.
+
+    PostgreSQL truncates with ``TruncDay/TruncWeek/TruncMonth`` in the current time zone;
+    on SQLite the database groups by local day and the (at most ~1,100) days are folded into
+    weeks or months here."""
+    if orders.db and connections[orders.db].vendor == "sqlite":
+        offset = timezone.localtime(period.since).utcoffset().total_seconds() // 60
+        step = SqliteLocalDate("created_at", offset)
+    else:
+        trunc = GRANULARITIES.get(period.granularity, TruncDay)
+        step = trunc("created_at", tzinfo=timezone.get_current_timezone())
+    rows = orders.annotate(step=step).values("step").annotate(count=Count("pk")).order_by()
     counts = {}
-    for step, count in rows:
-        key = timezone.localtime(step).date() if isinstance(step, datetime) else step
+    for value, count in rows.values_list("step", "count"):
+        if isinstance(value, str):
+            value = date.fromisoformat(value)
+        elif isinstance(value, datetime):
+            value = timezone.localtime(value).date()
+        key = _step_start(value, period.granularity)
         counts[key] = counts.get(key, 0) + count
     return [{"period": start, "count": counts.get(start, 0)} for start in _periods(period)]
 
 
+def _names(model, ids, label=str):
+    """Labels of the few records an aggregate names (one small query, no join in the
+    aggregate: SQLite would otherwise walk the orders once per joined row)."""
+    return {obj.pk: label(obj) for obj in model.objects.filter(pk__in=set(ids) - {None})}
+
+
 def by_category(orders):
-    rows = (
-        orders.values("category_id", "category__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "category__name")
-    )
-    return [{"category": row["category__name"], "count": row["count"]} for row in rows]
+    rows = list(orders.values_list("category_id").annotate(count=Count("pk")).order_by())
+    names = _names(RepairCategory, [pk for pk, _count in rows], lambda c: c.name)
+    result = [{"category": names.get(pk, ""), "count": count} for pk, count in rows]
+    return sorted(result, key=lambda row: (-row["count"], row["category"]))
 
 
 def by_status(orders):
@@ -133,28 +173,43 @@ def by_status(orders):
 
 
 def by_building(orders):
-    """Per building; orders for a public area without a building are one row of their own."""
-    rows = (
-        orders.values("building_id", "building__name", "estate__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "estate__name", "building__name")
+    """Per building; orders for a public area without a building are one row per estate."""
+    rows = list(
+        orders.values_list("estate_id", "building_id").annotate(count=Count("pk")).order_by()
     )
-    return [
+    estates = _names(Estate, [estate for estate, _b, _c in rows], lambda e: e.name)
+    buildings = _names(Building, [building for _e, building, _c in rows], lambda b: b.name)
+    result = [
         {
-            "building": row["building__name"] or _("No building"),
-            "estate": row["estate__name"],
-            "count": row["count"],
+            "building": buildings.get(building) or _("No building"),
+            "estate": estates.get(estate, ""),
+            "count": count,
         }
-        for row in rows
+        for estate, building, count in rows
     ]
+    return sorted(result, key=lambda row: (-row["count"], row["estate"], row["building"]))
+
+
+class HoursBetween(Func):
+    """Hours from ``start`` to ``end`` with the database's own date arithmetic (SQLite's
+    Python functions for datetime differences would be called once per row)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra):
+        end, start = (compiler.compile(e) for e in self.source_expressions)
+        if connection.vendor == "sqlite":
+            sql = f"((julianday({end[0]}) - julianday({start[0]})) * 24.0)"
+        elif connection.vendor == "postgresql":
+            sql = f"(EXTRACT(EPOCH FROM ({end[0]} - {start[0]})) / 3600.0)"
+        else:  # pragma: no cover - other backends
+            sql = f"(TIMESTAMPDIFF(SECOND, {start[0]}, {end[0]}) / 3600.0)"
+        return sql, (*end[1], *start[1])
 
 
 def _hours(value):
-    """A duration (or microseconds, as some backends return averages) in hours, 1 decimal."""
-    if value is None:
-        return None
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value) / 1e6
-    return round(seconds / 3600, 1)
+    return None if value is None else round(float(value), 1)
 
 
 def _rate(part, whole):
@@ -164,7 +219,6 @@ def _rate(part, whole):
 def kpis(orders, now=None):
     """Totals, average response / resolution hours, SLA breach and reopen rates in one query."""
     now = now or timezone.now()
-    duration = DurationField()
     not_cancelled = ~Q(status=WorkOrderStatus.CANCELLED)
     response_breach = Q(accepted_at__gt=F("response_due")) | Q(
         accepted_at__isnull=True, response_due__lt=now
@@ -177,12 +231,10 @@ def kpis(orders, now=None):
         cancelled=Count("pk", filter=~not_cancelled),
         completed=Count("pk", filter=Q(completed_at__isnull=False)),
         response_avg=Avg(
-            ExpressionWrapper(F("accepted_at") - F("created_at"), output_field=duration),
-            filter=Q(accepted_at__isnull=False),
+            HoursBetween("accepted_at", "created_at"), filter=Q(accepted_at__isnull=False)
         ),
         resolution_avg=Avg(
-            ExpressionWrapper(F("completed_at") - F("created_at"), output_field=duration),
-            filter=Q(completed_at__isnull=False),
+            HoursBetween("completed_at", "created_at"), filter=Q(completed_at__isnull=False)
         ),
         n_response_due=Count("pk", filter=not_cancelled & Q(response_due__isnull=False)),
         response_breaches=Count(
@@ -219,40 +271,46 @@ def kpis(orders, now=None):
 
 def top_units(orders, limit=TOP):
     """The units with more than one order in the range, most orders first."""
-    rows = (
+    rows = list(
         orders.filter(unit__isnull=False)
-        .values("unit_id", "estate__name", "building__name", "unit__room_no")
+        .values_list("unit_id")
         .annotate(count=Count("pk"))
         .filter(count__gt=1)
         .order_by("-count", "unit_id")[:limit]
     )
-    return [
-        {
-            "unit": " ".join(
-                part
-                for part in (row["estate__name"], row["building__name"], row["unit__room_no"])
-                if part
-            ),
-            "count": row["count"],
-        }
-        for row in rows
-    ]
+    units = Unit.objects.filter(pk__in=[pk for pk, _count in rows]).select_related(
+        "estate", "building"
+    )
+    names = {
+        unit.pk: " ".join(p for p in (unit.estate.name, unit.building.name, unit.room_no) if p)
+        for unit in units
+    }
+    return [{"unit": names.get(pk, ""), "count": count} for pk, count in rows]
+
+
+def _sum_by_category(groups):
+    """``SUM(count)`` per category over the (category, unit) groups, in the database."""
+    sql, params = groups.query.sql_with_params()
+    with connections[groups.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT g.category_id, SUM(g.count) FROM ({sql}) g GROUP BY g.category_id", params
+        )
+        return [(pk, int(total)) for pk, total in cursor.fetchall()]
 
 
 def top_categories(orders, limit=TOP):
     """The categories most often repaired more than once in the same unit within the range."""
     repeats = (
         orders.filter(unit__isnull=False)
-        .values("category__name", "unit_id")
+        .values("category_id", "unit_id")
         .annotate(count=Count("pk"))
         .filter(count__gt=1)
         .order_by()
     )
-    counts = {}
-    for row in repeats.values_list("category__name", "count"):
-        counts[row[0]] = counts.get(row[0], 0) + row[1]
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
-    return [{"category": name, "count": count} for name, count in ordered]
+    totals = _sum_by_category(repeats)
+    names = _names(RepairCategory, [pk for pk, _count in totals], lambda c: c.name)
+    result = [{"category": names.get(pk, ""), "count": count} for pk, count in totals]
+    return sorted(result, key=lambda row: (-row["count"], row["category"]))[:limit]
 
 
 def compute(user, period, estate_id=None, now=None):
