@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from courtyard.accounts.demo import seed_users
 from courtyard.core.audit import change_source
 from courtyard.estates.demo import seed_estates
+from courtyard.repairs.demo import seed_repairs
 from courtyard.residents.demo import seed_residents
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             estates = seed_estates()
             users = seed_users({estate.code: estate for estate in estates})
             seed_residents(users)
+            seed_repairs()
         if users:
             self.stdout.write(f"demo data ready: {len(estates)} estates, {len(users)} accounts")
         else:
