@@ -120,7 +120,7 @@ def chart_options(figures):
             {
                 "name": _("Work orders"),
                 "type": "line",
-                "smooth": True,
+                "smooth": False,
                 "areaStyle": {"opacity": 0.12},
                 "data": [row["count"] for row in figures.trend],
             }
@@ -132,7 +132,7 @@ def chart_options(figures):
         "xAxis": {
             "type": "category",
             "data": [row["category"] for row in figures.by_category],
-            "axisLabel": {"interval": 0, "rotate": 20},
+            "axisLabel": {"interval": 0, "rotate": 20 if len(figures.by_category) > 6 else 0},
         },
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [
@@ -167,7 +167,7 @@ def chart_options(figures):
         "xAxis": {
             "type": "category",
             "data": [f"{row['estate']} {row['building']}" for row in buildings],
-            "axisLabel": {"interval": 0, "rotate": 30},
+            "axisLabel": {"interval": 0, "rotate": 30 if len(buildings) > 6 else 0},
         },
         "yAxis": {"type": "value", "minInterval": 1},
         "series": [

@@ -207,7 +207,14 @@ def test_statistics_page_draws_its_charts(page, live_server, setting, sign_in):
             services.dispatch(boss, order, assignee=tech)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on(
+        "console",
+        lambda m: m.type == "error" and "Failed to load" not in m.text and errors.append(m.text),
+    )
+    page.on(
+        "response",
+        lambda r: r.status == 404 and "favicon" not in r.url and errors.append(f"404 {r.url}"),
+    )
     sign_in("boss")
     page.goto(f"{live_server.url}/repairs/statistics/")
     page.wait_for_selector("[data-testid=chart-building][data-chart-ready]")
