@@ -4,6 +4,7 @@ Each takes the acting user first (None for the command line), checks permission,
 and writes in one transaction; the audit trail records who changed what from what to what.
 """
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -70,5 +71,8 @@ def save_parameters(actor, raw_values):
                 continue
             changed.append(key)
         if errors:
-            raise ValidationError(errors)  # leaving the block rolls every change back
+            # Leaving the block rolls every change back; a value read after a rolled-back
+            # write (another key's check above) may have refilled the cache: forget it.
+            cache.delete(parameters.CACHE_KEY)
+            raise ValidationError(errors)
     return changed
