@@ -197,6 +197,17 @@ class WorkOrderIn(Schema):
     is_paid: bool = False
 
 
+class WorkOrderPatch(Schema):
+    category: int | None = None
+    description: str | None = None
+    urgency: Urgency | None = None
+    location: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    preferred_time: str | None = None
+    is_paid: bool | None = None
+
+
 class DispatchIn(Schema):
     assignee: int
     note: str = ""
@@ -267,6 +278,16 @@ def get_work_order(request, pk: int):
     return get_for_action(
         WorkOrder.objects.select_related(*selectors.RELATED), request.user, "view", pk=pk
     )
+
+
+@router.patch("/work-orders/{pk}", response=WorkOrderOut)
+@api_access("repairs.change_workorder")
+def update_work_order(request, pk: int, payload: WorkOrderPatch):
+    order = _order(request, pk, "change")
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if "category" in changes:
+        changes["category"] = _found(RepairCategory.objects, changes["category"])
+    return _fresh(services.update_work_order(request.user, order, **changes))
 
 
 @router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])

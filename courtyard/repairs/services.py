@@ -233,11 +233,11 @@ def _resident_of_unit(unit, phone):
     )
 
 
-def _validate_new(order, photos):
+def _validate_new(order, photos, check_category=True):
     errors = {}
     if not order.description:
         errors["description"] = [ValidationError(_("Describe the problem."), code="required")]
-    if order.category is None or not order.category.is_active:
+    if check_category and (order.category is None or not order.category.is_active):
         errors["category"] = [
             ValidationError(_("Choose an active repair category."), code="invalid")
         ]
@@ -312,10 +312,76 @@ def _attach_photos(owner, photos, actor, purpose, field="photos"):
             raise ValidationError({field: error.error_list})
 
 
+UPDATE_FIELDS = (
+    "category",
+    "description",
+    "urgency",
+    "location",
+    "contact_name",
+    "contact_phone",
+    "preferred_time",
+    "is_paid",
+)
+
+
+def update_work_order(actor, order, **changes):
+    """Correct an open order's details (repairs.change_workorder). A new urgency moves the
+    deadlines still running: the response deadline from the report, the resolution
+    deadline from the report (or from the reopening, for a reopened order)."""
+    unknown = set(changes) - set(UPDATE_FIELDS)
+    if unknown:
+        raise TypeError(f"WorkOrder has no changeable field {sorted(unknown)}")
+    with transaction.atomic():
+        locked = _lock(actor, order, "change", OPEN_STATUSES)
+        before = {name: getattr(locked, name) for name in changes}
+        for name, value in changes.items():
+            setattr(locked, name, value.strip() if isinstance(value, str) else value)
+        if "is_paid" in changes and locked.charge_raised_at is not None:
+            locked.is_paid = before["is_paid"]  # the charge is raised: billing corrects it
+        _validate_new(locked, [], check_category="category" in changes)
+        fields = [name for name in changes if getattr(locked, name) != before[name]]
+        if "urgency" in fields:
+            now = timezone.now()
+            fields.append("priority")
+            locked.response_due = locked.created_at + _hours(sla_hours("response", locked.urgency))
+            start = locked.dispatched_at if locked.reopen_count else locked.created_at
+            locked.resolution_due = (start or locked.created_at) + _hours(
+                sla_hours("resolution", locked.urgency)
+            )
+            fields += ["response_due", "resolution_due"]
+            if locked.response_due > now:
+                locked.response_breach_notified_at = None
+                fields.append("response_breach_notified_at")
+            if locked.resolution_due > now:
+                locked.resolution_breach_notified_at = None
+                fields.append("resolution_breach_notified_at")
+        if not fields:
+            return _finish(order, locked, [])
+        changed = {
+            name: [str(before[name]), str(getattr(locked, name))]
+            for name in changes
+            if name in fields
+        }
+        record_event(
+            locked,
+            actor,
+            "changed",
+            _("Details changed: %(fields)s")
+            % {
+                "fields": ", ".join(
+                    str(WorkOrder._meta.get_field(name).verbose_name) for name in changed
+                )
+            },
+            changes=changed,
+        )
+        return _finish(order, locked, fields)
+
+
 # Transitions --------------------------------------------------------------------------------
 
 
 CONFLICT_CODES = {
+    "change": "not_open",
     "accept": "not_submitted",
     "dispatch": "not_dispatchable",
     "start": "not_dispatched",

@@ -31,6 +31,7 @@ SUPERVISOR_PERMS = (
     "repairs.followup_workorder",
     "repairs.close_workorder",
     "repairs.complete_workorder",
+    "repairs.change_workorder",
     "repairs.change_technicianskill",
 )
 CATEGORIES = [

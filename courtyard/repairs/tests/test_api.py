@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 
 from courtyard.accounts.models import ApiToken
+from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.repairs import services
-from courtyard.repairs.models import WorkOrder
-from tests.factories import make_user, permissions
+from courtyard.repairs.models import RepairCategory, WorkOrder
+from tests.factories import UnitFactory, make_user, permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,11 @@ def api(client):
 
         def get(self, path, **params):
             return client.get(f"/api/v1{path}", params, headers=self.headers)
+
+        def patch(self, path, data):
+            return client.patch(
+                f"/api/v1{path}", data, content_type="application/json", headers=self.headers
+            )
 
         def post(self, path, data=None):
             return client.post(
@@ -238,3 +244,36 @@ def test_residents_and_anonymous_are_refused(api, client, resident_user, new_ord
     assert client.get("/api/v1/work-orders").status_code == 401
     response = api(resident_user).get("/work-orders")
     assert response.status_code == 403
+
+
+def test_patch_corrects_details(api, supervisor, clerk, new_order, categories):
+    base = f"/work-orders/{new_order.pk}"
+    response = api(supervisor).patch(
+        base, {"urgency": "emergency", "category": categories["pipes"].pk, "location": ""}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["urgency"] == "emergency"
+    assert response.json()["category"] == categories["pipes"].pk
+    assert api(clerk).patch(base, {"description": "y"}).status_code == 403
+    assert api(supervisor).patch(base, {"urgency": "soon"}).status_code == 400
+    api(supervisor).post(f"{base}/cancel", {"reason": "重复"})
+    response = api(supervisor).patch(base, {"description": "y"})
+    assert response.status_code == 409 and response.json()["code"] == "not_open"
+
+
+class TestWorkOrderApiMatrix(ModelPermissionMatrix):
+    """401 anonymous, 403 without the permission, 200 in scope, 404 outside (the pages have
+    their own matrix in test_views)."""
+
+    model = WorkOrder
+    url_names = {}
+    api_list = "/api/v1/work-orders"
+    api_detail = "/api/v1/work-orders/{pk}"
+
+    def make_object(self, estate):
+        category, _created = RepairCategory.objects.get_or_create(
+            code="water_electric", defaults={"name": "水电"}
+        )
+        unit = UnitFactory(entrance__building__estate=estate)
+        admin = make_user(f"maker{estate.pk}", superuser=True)
+        return services.create_work_order(admin, category=category, description="x", unit=unit)

@@ -786,3 +786,40 @@ def test_my_work_orders_for_the_technician(new_order, clerk, tech, tech2):
     services.dispatch(clerk, new_order, assignee=tech)
     assert list(selectors.my_work_orders(tech)) == [new_order]
     assert not selectors.my_work_orders(tech2).exists()
+
+
+# Corrections --------------------------------------------------------------------------------
+
+
+def test_update_moves_the_running_deadlines(clock, clerk, supervisor, unit, water, categories):
+    order = services.create_work_order(
+        clerk, category=water, description="x", urgency="normal", unit=unit
+    )
+    clock.set(T0 + timedelta(hours=1))
+    services.update_work_order(
+        supervisor, order, urgency="emergency", category=categories["pipes"], description="爆管"
+    )
+    assert order.priority == 0 and order.category == categories["pipes"]
+    assert order.response_due == T0 + timedelta(minutes=30)
+    assert order.resolution_due == T0 + timedelta(hours=4)
+    event = events_for(order).first()
+    assert event.verb == "changed" and set(event.data["changes"]) == {
+        "urgency",
+        "category",
+        "description",
+    }
+    services.update_work_order(supervisor, order, description="爆管")  # nothing changes
+    assert events_for(order).filter(verb="changed").count() == 1
+
+
+def test_update_rules(new_order, clerk, supervisor):
+    with pytest.raises(PermissionDenied):
+        services.update_work_order(clerk, new_order, description="y")
+    with pytest.raises(ValidationError):
+        services.update_work_order(supervisor, new_order, description=" ")
+    with pytest.raises(TypeError):
+        services.update_work_order(supervisor, new_order, status="closed")
+    put(new_order, S.CANCELLED)
+    with pytest.raises(StateConflict) as conflict:
+        services.update_work_order(supervisor, new_order, description="y")
+    assert conflict.value.code == "not_open"
