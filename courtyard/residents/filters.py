@@ -1,14 +1,16 @@
 """Filter sets of the residents lists: the sidebar, the API query parameters and the exports.
 
-Each condition on units is a subquery on the occupancies (EXISTS, or ``pk IN (…)`` for a
-room number), never a join, so a person with several units appears once and the count stays
-exact. Name search goes through the indexed name pieces (``NameGram``), not a table scan.
+Each condition on units is a subquery on the occupancies (``HasOccupancy``, or ``Among`` for
+a room number), never a join, so a person with several units appears once and the count
+stays exact. Name search goes through the indexed name pieces (``NameGram``), not a table
+scan. The searches (name, phone, ID, room) mark the list ``narrowed``: it is then counted
+from the few people found, not as sets over the whole register (see ``ResidentList``).
 """
 
 import re
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Expression, F, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
@@ -17,9 +19,40 @@ from courtyard.estates.models import Building, Estate
 
 from . import hooks
 from .choices import OccupancyStatus, RegistrationStatus, ResidentKind, Role
-from .models import GRAM_LENGTH, NameGram, Occupancy, Registration, Resident
+from .models import GRAM_LENGTH, HasOccupancy, NameGram, Occupancy, Registration, Resident
+from .selectors import narrowed
 
 YES_NO = (("yes", _("Yes")), ("no", _("No")))
+
+
+class Among(Expression):
+    """``pk IN (ids)`` for a subquery that names few people (a room number's).
+
+    On PostgreSQL ``pk = ANY(ARRAY(ids))``: the ids are read first, then the people by
+    primary key. As a plain ``IN`` the planner may instead walk the whole register in name
+    order hoping to meet the few early (a clerk's room search: 250 ms instead of 5).
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__()
+        self.person = F("pk")
+        self.ids = Subquery(ids.order_by())
+
+    def get_source_expressions(self):
+        return [self.person, self.ids]
+
+    def set_source_expressions(self, exprs):
+        self.person, self.ids = exprs
+
+    def as_sql(self, compiler, connection, template="%s IN %s"):
+        person, person_params = compiler.compile(self.person)
+        ids, ids_params = compiler.compile(self.ids)
+        return template % (person, ids), (*person_params, *ids_params)
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, template="%s = ANY(ARRAY%s)")
 
 
 class ResidentFilterSet(BaseFilterSet):
@@ -69,35 +102,35 @@ class ResidentFilterSet(BaseFilterSet):
         field.widget.choices = building_choices
 
     def occupancies(self, **lookup):
-        """The people with such an occupancy: a correlated EXISTS (broad filters, one row each)."""
-        return Exists(
-            Occupancy.objects.filter(
-                resident_id=OuterRef("pk"), status__in=self.occupancy_statuses, **lookup
-            )
-        )
+        """The people with such an occupancy (the broad filters: estate, building, role …)."""
+        return HasOccupancy(Occupancy.objects.filter(status__in=self.occupancy_statuses, **lookup))
 
     def search(self, queryset, name, value):
         value = re.sub(r"\s", "", value or "")
         if not value:
             return queryset
         if re.fullmatch(r"\d{11}", value):
-            return queryset.filter(phone=value)
+            return narrowed(queryset.filter(phone=value))
         if re.fullmatch(r"\d{3}[\dxX]", value):
-            return queryset.filter(Q(phone_last4=value) | Q(id_last4=value.upper()))
+            return narrowed(queryset.filter(Q(phone_last4=value) | Q(id_last4=value.upper())))
         found = queryset.filter(pk__in=NameGram.matching(value))
         if len(value) > GRAM_LENGTH:
             found = found.filter(Q(name__icontains=value) | Q(company_name__icontains=value))
-        return found
+        return narrowed(found)
 
     def filter_room(self, queryset, name, value):
         value = value.strip()
         if not value:
             return queryset
         # A room number names few units: the people are found from the units' index.
-        return queryset.filter(
-            pk__in=Occupancy.objects.filter(
-                status__in=self.occupancy_statuses, unit__room_no=value
-            ).values("resident_id")
+        return narrowed(
+            queryset.filter(
+                Among(
+                    Occupancy.objects.filter(
+                        status__in=self.occupancy_statuses, unit__room_no=value
+                    ).values("resident_id")
+                )
+            )
         )
 
     def filter_estate(self, queryset, name, value):
@@ -114,10 +147,10 @@ class ResidentFilterSet(BaseFilterSet):
             return queryset.filter(self.occupancies(unit__status__in=LIVED_IN))
         if value == "no":
             return queryset.filter(
-                Exists(
-                    Occupancy.objects.filter(
-                        resident_id=OuterRef("pk"), status__in=self.occupancy_statuses
-                    ).exclude(unit__status__in=LIVED_IN)
+                HasOccupancy(
+                    Occupancy.objects.filter(status__in=self.occupancy_statuses).exclude(
+                        unit__status__in=LIVED_IN
+                    )
                 )
             )
         return queryset

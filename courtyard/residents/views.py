@@ -670,9 +670,7 @@ def residents_card(request):
     if not has_action(user, Resident, "view"):
         return None
     estate_id = request.session.get("estate_id")
-    people = narrow_to_estate(
-        restrict(Resident.objects.filter(status=ResidentStatus.CURRENT), user), estate_id
-    )
+    people = narrow_to_estate(selectors.current_residents(user), estate_id)  # counted as sets
     occupancies = narrow_to_estate(
         restrict(Occupancy.objects.filter(status=OccupancyStatus.CURRENT), user), estate_id
     )
