@@ -1,6 +1,6 @@
 """Repair statistics (【报修统计】): figures over the work orders a user may see.
 
-Every figure is one aggregate query over ``selectors.visible_work_orders(user)`` narrowed to the
+The figures are a few aggregate queries over ``selectors.visible_work_orders(user)`` narrowed to the
 top bar's estate and to the orders *reported* in ``[start, end)``. Python only walks the
 aggregated rows (periods, categories, buildings), never the orders themselves.
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Avg, Count, DateField, F, FloatField, Func, Q
+from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,41 +155,6 @@ def _names(model, ids, label=str):
     return {obj.pk: label(obj) for obj in model.objects.filter(pk__in=set(ids) - {None})}
 
 
-def by_category(orders):
-    rows = list(orders.values_list("category_id").annotate(count=Count("pk")).order_by())
-    names = _names(RepairCategory, [pk for pk, _count in rows], lambda c: c.name)
-    result = [{"category": names.get(pk, ""), "count": count} for pk, count in rows]
-    return sorted(result, key=lambda row: (-row["count"], row["category"]))
-
-
-def by_status(orders):
-    counts = dict(
-        orders.values("status").annotate(count=Count("pk")).values_list("status", "count")
-    )
-    return [
-        {"status": value, "label": str(label), "count": counts.get(value, 0)}
-        for value, label in WorkOrderStatus.choices
-    ]
-
-
-def by_building(orders):
-    """Per building; orders for a public area without a building are one row per estate."""
-    rows = list(
-        orders.values_list("estate_id", "building_id").annotate(count=Count("pk")).order_by()
-    )
-    estates = _names(Estate, [estate for estate, _b, _c in rows], lambda e: e.name)
-    buildings = _names(Building, [building for _e, building, _c in rows], lambda b: b.name)
-    result = [
-        {
-            "building": buildings.get(building) or _("No building"),
-            "estate": estates.get(estate, ""),
-            "count": count,
-        }
-        for estate, building, count in rows
-    ]
-    return sorted(result, key=lambda row: (-row["count"], row["estate"], row["building"]))
-
-
 class HoursBetween(Func):
     """Hours from ``start`` to ``end`` with the database's own date arithmetic (SQLite's
     Python functions for datetime differences would be called once per row)."""
@@ -216,9 +181,9 @@ def _rate(part, whole):
     return round(100 * part / whole, 1) if whole else None
 
 
-def kpis(orders, now=None):
-    """Totals, average response / resolution hours, SLA breach and reopen rates in one query."""
-    now = now or timezone.now()
+def _grouped(orders, now):
+    """One scan: per (estate, building, category, status) the counts and sums every KPI needs.
+    The groups are few (buildings × categories × states), whatever the number of orders."""
     not_cancelled = ~Q(status=WorkOrderStatus.CANCELLED)
     response_breach = Q(accepted_at__gt=F("response_due")) | Q(
         accepted_at__isnull=True, response_due__lt=now
@@ -226,105 +191,155 @@ def kpis(orders, now=None):
     resolution_breach = Q(completed_at__gt=F("resolution_due")) | Q(
         completed_at__isnull=True, status__in=UNRESOLVED_STATUSES, resolution_due__lt=now
     )
-    figures = orders.aggregate(
-        total=Count("pk"),
-        cancelled=Count("pk", filter=~not_cancelled),
-        completed=Count("pk", filter=Q(completed_at__isnull=False)),
-        response_avg=Avg(
-            HoursBetween("accepted_at", "created_at"), filter=Q(accepted_at__isnull=False)
-        ),
-        resolution_avg=Avg(
-            HoursBetween("completed_at", "created_at"), filter=Q(completed_at__isnull=False)
-        ),
-        n_response_due=Count("pk", filter=not_cancelled & Q(response_due__isnull=False)),
-        response_breaches=Count(
-            "pk", filter=not_cancelled & Q(response_due__isnull=False) & response_breach
-        ),
-        n_resolution_due=Count("pk", filter=not_cancelled & Q(resolution_due__isnull=False)),
-        resolution_breaches=Count(
-            "pk", filter=not_cancelled & Q(resolution_due__isnull=False) & resolution_breach
-        ),
-        reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-        rated=Count("pk", filter=Q(rating__isnull=False)),
-        rating_avg=Avg("rating"),
+    return list(
+        orders.values("estate_id", "building_id", "category_id", "status")
+        .annotate(
+            n=Count("pk"),
+            accepted=Count("accepted_at"),
+            response_sum=Sum(HoursBetween("accepted_at", "created_at")),
+            completed=Count("completed_at"),
+            resolution_sum=Sum(HoursBetween("completed_at", "created_at")),
+            n_response_due=Count("pk", filter=not_cancelled & Q(response_due__isnull=False)),
+            response_breaches=Count(
+                "pk", filter=not_cancelled & Q(response_due__isnull=False) & response_breach
+            ),
+            n_resolution_due=Count("pk", filter=not_cancelled & Q(resolution_due__isnull=False)),
+            resolution_breaches=Count(
+                "pk", filter=not_cancelled & Q(resolution_due__isnull=False) & resolution_breach
+            ),
+            reopened=Count("pk", filter=Q(reopen_count__gt=0)),
+            rated=Count("rating"),
+            rating_sum=Sum("rating"),
+        )
+        .order_by()
     )
+
+
+def kpis(groups):
+    """Totals, average response / resolution hours, SLA breach and reopen rates."""
+
+    def total(key):
+        return sum(group[key] or 0 for group in groups)
+
+    def average(key, count):
+        n = total(count)
+        return round(float(total(key)) / n, 1) if n else None
+
+    cancelled = sum(g["n"] for g in groups if g["status"] == WorkOrderStatus.CANCELLED)
+    rated = total("rated")
     return {
-        "total": figures["total"],
-        "cancelled": figures["cancelled"],
-        "completed": figures["completed"],
-        "response_hours": _hours(figures["response_avg"]),
-        "resolution_hours": _hours(figures["resolution_avg"]),
-        "response_breaches": figures["response_breaches"],
-        "response_breach_rate": _rate(figures["response_breaches"], figures["n_response_due"]),
-        "resolution_breaches": figures["resolution_breaches"],
-        "resolution_breach_rate": _rate(
-            figures["resolution_breaches"], figures["n_resolution_due"]
-        ),
-        "reopened": figures["reopened"],
-        "reopen_rate": _rate(figures["reopened"], figures["total"]),
-        "rated": figures["rated"],
-        "rating_average": (
-            round(float(figures["rating_avg"]), 2) if figures["rating_avg"] is not None else None
-        ),
+        "total": total("n"),
+        "cancelled": cancelled,
+        "completed": total("completed"),
+        "response_hours": average("response_sum", "accepted"),
+        "resolution_hours": average("resolution_sum", "completed"),
+        "response_breaches": total("response_breaches"),
+        "response_breach_rate": _rate(total("response_breaches"), total("n_response_due")),
+        "resolution_breaches": total("resolution_breaches"),
+        "resolution_breach_rate": _rate(total("resolution_breaches"), total("n_resolution_due")),
+        "reopened": total("reopened"),
+        "reopen_rate": _rate(total("reopened"), total("n")),
+        "rated": rated,
+        "rating_average": round(total("rating_sum") / rated, 2) if rated else None,
     }
 
 
-def top_units(orders, limit=TOP):
-    """The units with more than one order in the range, most orders first."""
-    rows = list(
+def _counts(groups, *keys):
+    counts = {}
+    for group in groups:
+        key = tuple(group[k] for k in keys)
+        counts[key] = counts.get(key, 0) + group["n"]
+    return counts
+
+
+def by_category(groups):
+    counts = _counts(groups, "category_id")
+    names = _names(RepairCategory, [pk for (pk,) in counts], lambda c: c.name)
+    result = [{"category": names.get(pk, ""), "count": n} for (pk,), n in counts.items()]
+    return sorted(result, key=lambda row: (-row["count"], row["category"]))
+
+
+def by_status(groups):
+    counts = _counts(groups, "status")
+    return [
+        {"status": value, "label": str(label), "count": counts.get((value,), 0)}
+        for value, label in WorkOrderStatus.choices
+    ]
+
+
+def by_building(groups):
+    """Per building; orders for a public area without a building are one row per estate."""
+    counts = _counts(groups, "estate_id", "building_id")
+    estates = _names(Estate, [estate for estate, _b in counts], lambda e: e.name)
+    buildings = _names(Building, [building for _e, building in counts], lambda b: b.name)
+    result = [
+        {
+            "building": buildings.get(building) or _("No building"),
+            "estate": estates.get(estate, ""),
+            "count": n,
+        }
+        for (estate, building), n in counts.items()
+    ]
+    return sorted(result, key=lambda row: (-row["count"], row["estate"], row["building"]))
+
+
+def recurrence(orders, limit=TOP):
+    """The units with more than one order in the range, and the categories repaired more than
+    once in the same unit: one scan grouped by (unit, category), summed two ways in SQL."""
+    groups = (
         orders.filter(unit__isnull=False)
-        .values_list("unit_id")
+        .values("unit_id", "category_id")
         .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-        .order_by("-count", "unit_id")[:limit]
+        .order_by()
     )
-    units = Unit.objects.filter(pk__in=[pk for pk, _count in rows]).select_related(
+    sql, params = groups.query.sql_with_params()
+    query = (
+        f"WITH g AS ({sql}) "
+        "SELECT * FROM (SELECT 'u' AS kind, g.unit_id AS id, SUM(g.count) AS n FROM g"
+        " GROUP BY g.unit_id HAVING SUM(g.count) > 1"
+        f" ORDER BY n DESC, id LIMIT {int(limit)}) AS units "
+        "UNION ALL "
+        "SELECT * FROM (SELECT 'c' AS kind, g.category_id AS id, SUM(g.count) AS n FROM g"
+        " WHERE g.count > 1 GROUP BY g.category_id) AS categories"
+    )
+    with connections[orders.db].cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    unit_rows = [(pk, int(n)) for kind, pk, n in rows if kind == "u"]
+    category_rows = [(pk, int(n)) for kind, pk, n in rows if kind == "c"]
+    units = Unit.objects.filter(pk__in=[pk for pk, _n in unit_rows]).select_related(
         "estate", "building"
     )
-    names = {
+    unit_names = {
         unit.pk: " ".join(p for p in (unit.estate.name, unit.building.name, unit.room_no) if p)
         for unit in units
     }
-    return [{"unit": names.get(pk, ""), "count": count} for pk, count in rows]
-
-
-def _sum_by_category(groups):
-    """``SUM(count)`` per category over the (category, unit) groups, in the database."""
-    sql, params = groups.query.sql_with_params()
-    with connections[groups.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT g.category_id, SUM(g.count) FROM ({sql}) g GROUP BY g.category_id", params
-        )
-        return [(pk, int(total)) for pk, total in cursor.fetchall()]
-
-
-def top_categories(orders, limit=TOP):
-    """The categories most often repaired more than once in the same unit within the range."""
-    repeats = (
-        orders.filter(unit__isnull=False)
-        .values("category_id", "unit_id")
-        .annotate(count=Count("pk"))
-        .filter(count__gt=1)
-        .order_by()
+    top_units = sorted(
+        ({"unit": unit_names.get(pk, ""), "count": n} for pk, n in unit_rows),
+        key=lambda row: -row["count"],
     )
-    totals = _sum_by_category(repeats)
-    names = _names(RepairCategory, [pk for pk, _count in totals], lambda c: c.name)
-    result = [{"category": names.get(pk, ""), "count": count} for pk, count in totals]
-    return sorted(result, key=lambda row: (-row["count"], row["category"]))[:limit]
+    names = _names(RepairCategory, [pk for pk, _n in category_rows], lambda c: c.name)
+    top_categories = sorted(
+        ({"category": names.get(pk, ""), "count": n} for pk, n in category_rows),
+        key=lambda row: (-row["count"], row["category"]),
+    )[:limit]
+    return top_units, top_categories
 
 
 def compute(user, period, estate_id=None, now=None):
     """All the figures for ``user`` over ``period`` (optionally one estate)."""
     orders = orders_in(user, period, estate_id)
-    summary = kpis(orders, now=now)
+    groups = _grouped(orders, now or timezone.now())
+    summary = kpis(groups)
+    units, categories = recurrence(orders)
     return Figures(
         period=period,
         total=summary["total"],
         trend=trend(orders, period),
-        by_category=by_category(orders),
-        by_status=by_status(orders),
-        by_building=by_building(orders),
+        by_category=by_category(groups),
+        by_status=by_status(groups),
+        by_building=by_building(groups),
         kpis=summary,
-        top_units=top_units(orders),
-        top_categories=top_categories(orders),
+        top_units=units,
+        top_categories=categories,
     )
