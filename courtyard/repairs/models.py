@@ -236,6 +236,11 @@ class WorkOrder(BaseModel):
             models.Index(fields=["status", "resolution_due"], name="workorder_resolution_due"),
             models.Index(fields=["status", "completed_at"], name="workorder_status_completed"),
             models.Index(fields=["resident", "-created_at"], name="workorder_resident_created"),
+            # The list's usual filters within a tab (category, urgency), newest first.
+            models.Index(
+                fields=["status", "category", "urgency", "-created_at"],
+                name="workorder_status_category",
+            ),
             # Statistics (repairs.statistics): one covering index, read without the rows.
             models.Index(
                 fields=[
