@@ -35,3 +35,37 @@ def staff_client(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def api(client):
+    """``api(user).get(path, **params)`` / ``.post`` / ``.patch`` / ``.delete``: API calls with
+    the user's bearer token (paths below /api/v1)."""
+    from courtyard.accounts.models import ApiToken
+
+    class Api:
+        def __init__(self, user):
+            _token, raw = ApiToken.issue(user)
+            self.headers = {"Authorization": f"Bearer {raw}"}
+
+        def call(self, method, path, data=None, **params):
+            url = f"/api/v1{path}"
+            if method == "get":
+                return client.get(url, params, headers=self.headers)
+            return getattr(client, method)(
+                url, data, content_type="application/json", headers=self.headers
+            )
+
+        def get(self, path, **params):
+            return self.call("get", path, **params)
+
+        def post(self, path, data=None):
+            return self.call("post", path, data)
+
+        def patch(self, path, data):
+            return self.call("patch", path, data)
+
+        def delete(self, path):
+            return self.call("delete", path)
+
+    return Api

@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from courtyard.accounts.models import ApiToken
 from courtyard.core import approvals
 from courtyard.core.models import ApprovalFlow, ApprovalRequest
 from tests.factories import EstateFactory, UnitFactory, make_user
@@ -14,24 +13,6 @@ from .test_approvals import KIND, configure, submit, test_kind, world  # noqa: F
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client):
-    """``api(user).get(path)`` / ``.post(path, data)`` with the user's bearer token."""
-
-    class Api:
-        def __init__(self, user):
-            _token, raw = ApiToken.issue(user)
-            self.headers = {"Authorization": f"Bearer {raw}"}
-
-        def get(self, path, **params):
-            return client.get(f"/api/v1{path}", params, headers=self.headers)
-
-        def post(self, path, data):
-            return client.post(
-                f"/api/v1{path}", data, content_type="application/json", headers=self.headers
-            )
-
-    return Api
 
 
 @pytest.fixture

@@ -2,43 +2,12 @@
 
 import pytest
 
-from courtyard.accounts.models import ApiToken
 from courtyard.estates.models import Building, Unit
 from tests.factories import EntranceFactory, UnitFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client):
-    """``api(user).get(path, ...)``: a client that sends the user's bearer token."""
-
-    class Api:
-        def __init__(self, user):
-            _token, raw = ApiToken.issue(user)
-            self.headers = {"Authorization": f"Bearer {raw}"}
-
-        def call(self, method, path, data=None, **params):
-            url = f"/api/v1{path}"
-            if method == "get":
-                return client.get(url, params, headers=self.headers)
-            return getattr(client, method)(
-                url, data, content_type="application/json", headers=self.headers
-            )
-
-        def get(self, path, **params):
-            return self.call("get", path, **params)
-
-        def post(self, path, data):
-            return self.call("post", path, data)
-
-        def patch(self, path, data):
-            return self.call("patch", path, data)
-
-        def delete(self, path):
-            return self.call("delete", path)
-
-    return Api
 
 
 def test_unit_list_is_paginated_and_scoped(api, clerk, unit, other_unit):

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from courtyard.accounts.models import ApiToken
 from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.repairs import services
 from courtyard.repairs.models import RepairCategory, WorkOrder
@@ -14,29 +13,6 @@ from tests.factories import UnitFactory, make_user, permissions
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client):
-    """``api(user).get(path, ...)``: a client that sends the user's bearer token."""
-
-    class Api:
-        def __init__(self, user):
-            _token, raw = ApiToken.issue(user)
-            self.headers = {"Authorization": f"Bearer {raw}"}
-
-        def get(self, path, **params):
-            return client.get(f"/api/v1{path}", params, headers=self.headers)
-
-        def patch(self, path, data):
-            return client.patch(
-                f"/api/v1{path}", data, content_type="application/json", headers=self.headers
-            )
-
-        def post(self, path, data=None):
-            return client.post(
-                f"/api/v1{path}", data or {}, content_type="application/json", headers=self.headers
-            )
-
-    return Api
 
 
 @pytest.fixture
