@@ -124,12 +124,17 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     setup_django()
-    from django.test import Client
 
     start = time.perf_counter()
     admin, clerk, token, units, people = generate(args.units, args.people)
     print(f"generated {units} units and {people} people in {time.perf_counter() - start:.1f} s")
     analyze()
+    measure(admin, clerk, token, args.runs)
+
+
+def measure(admin, clerk, token, runs):
+    """Time every case (page or API call) and the same SQL run directly, ``runs`` times."""
+    from django.test import Client
 
     cases = []
     for user, label in ((admin, "admin, all estates"), (clerk, "clerk, half the estates")):
@@ -157,7 +162,7 @@ def main():
             assert response.status_code == 200, (url, response.status_code)
 
         statements = [s for s in captured_sql(request) if "django_session" not in s]
-        report(label, timed(request, args.runs), timed(run_sql(statements), args.runs))
+        report(label, timed(request, runs), timed(run_sql(statements), runs))
 
 
 if __name__ == "__main__":
