@@ -1,6 +1,6 @@
 """API: ``GET /reports/repairs`` — the repair statistics as JSON (the page's figures)."""
 
-from datetime import date
+from datetime import date, datetime
 
 from ninja import Query, Router, Schema
 
@@ -64,6 +64,7 @@ class KpisOut(Schema):
 
 
 class RepairReportOut(Schema):
+    computed_at: datetime
     start: date
     end: date
     granularity: str
@@ -91,8 +92,9 @@ def repair_report(request, filters: Query[ReportQuery]):
         if value
     }
     period = parse_period(params)
-    figures = statistics.compute(request.user, period, filters.estate)
+    figures = statistics.cached_figures(request.user, period, filters.estate)
     return {
+        "computed_at": figures.computed_at,
         "start": period.start,
         "end": period.end,
         "granularity": period.granularity,

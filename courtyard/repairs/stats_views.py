@@ -256,7 +256,7 @@ def workbook(figures):
 def statistics_page(request):
     form = RangeForm(request.GET or None)
     period = form.period()
-    figures = statistics.compute(request.user, period, request.session.get("estate_id"))
+    figures = statistics.cached_figures(request.user, period, request.session.get("estate_id"))
     if request.GET.get("export") == "xlsx":
         name = f"repairs-statistics-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
         return xlsx_response(workbook(figures), name)

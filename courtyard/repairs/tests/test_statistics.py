@@ -285,3 +285,17 @@ def test_api_report_needs_the_permission(client, data):
     _token, raw = ApiToken.issue(make_user("clerk", "repairs.view_workorder"))
     response = client.get("/api/v1/reports/repairs", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 403
+
+
+def test_the_page_keeps_the_figures_a_few_minutes_per_scope(client, data):
+    boss = make_user("boss", "repairs.view_workorder", STATS)
+    params = {"range": "custom", "start": "2026-03-01", "end": "2026-03-31"}
+    client.force_login(boss)
+    first = client.get(reverse("repairs:statistics"), params).context["figures"]
+    WorkOrder.objects.filter(number="A-4").delete()
+    again = client.get(reverse("repairs:statistics"), params).context["figures"]
+    assert again.kpis["total"] == first.kpis["total"] == 5
+    assert again.computed_at == first.computed_at
+    # Another scope has figures of its own.
+    client.force_login(make_user("clerk", "repairs.view_workorder", STATS, estates=[data["b"]]))
+    assert client.get(reverse("repairs:statistics"), params).context["kpis"]["total"] == 1
