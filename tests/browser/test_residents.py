@@ -55,6 +55,8 @@ def test_new_resident_approved_at_two_levels(page, live_server, sign_in, world):
     page.goto(f"{live_server.url}/residents/")
     page.click("text=Add resident")
     expect(page.locator("h2.page-title")).to_have_text("New resident")
+    # The picker reloads through htmx: wait until the scripts have run, or the first change is lost.
+    page.wait_for_load_state("load")
     page.select_option("#id_estate", label="翠湖花园")
     expect(page.locator("#id_building option", has_text="1号楼")).to_have_count(1)
     page.select_option("#id_building", label="1号楼")
