@@ -182,7 +182,13 @@ def main():
             (f"page /repairs/?{filtered} ({label})", client, f"/repairs/?{filtered}", {}),
             (f"page /repairs/?tab=in_progress ({label})", client, "/repairs/?tab=in_progress", {}),
             (
-                f"page statistics, last 365 days ({label})",
+                f"page statistics, 365 days, cold ({label})",
+                client,
+                f"/repairs/statistics/?{year}",
+                {"cold": True},
+            ),
+            (
+                f"page statistics, 365 days, cached ({label})",
                 client,
                 f"/repairs/statistics/?{year}",
                 {},
@@ -192,10 +198,10 @@ def main():
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     cases += [
         (
-            "api /api/v1/reports/repairs, 365 days (supervisor)",
+            "api /api/v1/reports/repairs, 365 days, cold (supervisor)",
             api,
             f"/api/v1/reports/repairs?{year}",
-            auth,
+            {**auth, "cold": True},
         ),
     ]
     for label, client, url, headers in cases:
