@@ -1,7 +1,9 @@
 """Benchmark helpers: a throw-away database, median and p95 timing, the same SQL run directly."""
 
+import atexit
 import os
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -13,8 +15,14 @@ sys.path.insert(0, str(ROOT))
 
 
 def setup_django():
-    """Django on a fresh database: SQLite in a temporary directory unless DATABASE_URL is set."""
-    os.environ.setdefault("COURTYARD_DATA_DIR", tempfile.mkdtemp(prefix="courtyard-bench-"))
+    """Django on a fresh database: SQLite in a temporary directory unless DATABASE_URL is set.
+
+    A temporary data directory is removed at exit; one named by COURTYARD_DATA_DIR is kept.
+    """
+    if "COURTYARD_DATA_DIR" not in os.environ:
+        data_dir = tempfile.mkdtemp(prefix="courtyard-bench-")
+        os.environ["COURTYARD_DATA_DIR"] = data_dir
+        atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "courtyard.settings")
     os.environ["DEBUG"] = "0"
     import django
