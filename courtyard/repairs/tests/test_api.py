@@ -13,8 +13,6 @@ from tests.factories import UnitFactory, make_user, permissions
 pytestmark = pytest.mark.django_db
 
 
-
-
 @pytest.fixture
 def desk(clerk):
     """The clerk as the default role has it: also seeing estates, buildings and categories
