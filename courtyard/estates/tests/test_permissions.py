@@ -1,8 +1,8 @@
 """The permission matrix of every register model: anonymous, no permission, permission, scope."""
 
-from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.estates.models import Building, Entrance, Estate, Unit
 from tests.factories import BuildingFactory, EntranceFactory, UnitFactory
+from tests.permission_matrix import ModelPermissionMatrix
 
 
 def pages(model, *extra):

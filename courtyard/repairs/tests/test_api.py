@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.repairs import services
 from courtyard.repairs.models import RepairCategory, WorkOrder
 from tests.factories import UnitFactory, make_user, permissions
+from tests.permission_matrix import ModelPermissionMatrix
 
 pytestmark = pytest.mark.django_db
 

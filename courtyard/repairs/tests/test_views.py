@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from courtyard.core.models import Job
-from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.repairs import services
 from courtyard.repairs.models import FollowUp, RepairCategory, WorkOrder
 from tests.factories import BuildingFactory, UnitFactory, make_user
+from tests.permission_matrix import ModelPermissionMatrix
 
 from .conftest import CLERK_PERMS, TECH_PERMS, photo, png_bytes
 

@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from courtyard.accounts.models import User
-from courtyard.core.testing import ModelPermissionMatrix
 from courtyard.residents import services
 from courtyard.residents.models import Registration, Resident
 from tests.factories import BuildingFactory, EntranceFactory, UnitFactory
+from tests.permission_matrix import ModelPermissionMatrix
 
 from .conftest import person
 from .helpers import resident_in
