@@ -183,6 +183,7 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
     form_class = None
     create_service = None
     update_service = None
+    prefill_fields = ()  # parents a new record may take from the query string
 
     @classmethod
     def declared_access(cls):
@@ -200,7 +201,16 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
             raise Http404
 
     def get_form(self, obj, data=None, files=None):
-        return self.form_class(data, files, instance=obj, user=self.request.user)
+        return self.form_class(
+            data, files, instance=obj, user=self.request.user, initial=self.prefill(obj)
+        )
+
+    def prefill(self, obj):
+        """"Add" from a parent's page (``?building=3``) starts with that parent chosen."""
+        if obj is not None:
+            return {}
+        get = self.request.GET
+        return {name: get[name] for name in self.prefill_fields if get.get(name, "").isdigit()}
 
     def render_form(self, form, obj, status=200):
         context = self.get_context_data(form=form, object=obj)

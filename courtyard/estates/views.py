@@ -34,13 +34,6 @@ ENTRANCES = Entrance.objects.select_related("estate", "building")
 UNITS = Unit.objects.select_related("estate", "building", "entrance")
 
 
-def parents_from_query(request, obj, names):
-    """ "Add" from a parent's page (``?building=3``) starts with that parent chosen."""
-    if obj is not None:
-        return {}
-    return {name: request.GET[name] for name in names if request.GET.get(name, "").isdigit()}
-
-
 # Estates -----------------------------------------------------------------------------------
 
 
@@ -143,10 +136,7 @@ class BuildingEditView(ObjectEditView):
     form_class = BuildingForm
     create_service = services.create_building
     update_service = services.update_building
-
-    def get_form(self, obj, data=None, files=None):
-        initial = parents_from_query(self.request, obj, ("estate",))
-        return self.form_class(data, files, instance=obj, user=self.request.user, initial=initial)
+    prefill_fields = ("estate",)
 
 
 class BuildingDeleteView(ObjectDeleteView):
@@ -196,10 +186,7 @@ class EntranceEditView(ObjectEditView):
     form_class = EntranceForm
     create_service = services.create_entrance
     update_service = services.update_entrance
-
-    def get_form(self, obj, data=None, files=None):
-        initial = parents_from_query(self.request, obj, ("building",))
-        return self.form_class(data, files, instance=obj, user=self.request.user, initial=initial)
+    prefill_fields = ("building",)
 
 
 class EntranceDeleteView(ObjectDeleteView):
@@ -232,10 +219,7 @@ class UnitEditView(ObjectEditView):
     form_class = UnitForm
     create_service = services.create_unit
     update_service = services.update_unit
-
-    def get_form(self, obj, data=None, files=None):
-        initial = parents_from_query(self.request, obj, ("estate", "building", "entrance"))
-        return self.form_class(data, files, instance=obj, user=self.request.user, initial=initial)
+    prefill_fields = ("estate", "building", "entrance")
 
 
 class UnitDeleteView(ObjectDeleteView):
