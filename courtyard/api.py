@@ -6,6 +6,7 @@ from courtyard.accounts.api import TokenAuth
 from courtyard.accounts.api import router as accounts_router
 from courtyard.accounts.api_admin import router as accounts_admin_router
 from courtyard.core.api import install_error_handlers
+from courtyard.billing.api import router as billing_router
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.portal.api import router as portal_router
@@ -33,3 +34,4 @@ api.add_router("/", portal_router)
 api.add_router("/", approvals_router)
 api.add_router("/", repair_report_router)
 api.add_router("/", portal_repairs_router)
+api.add_router("/", billing_router)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "courtyard.estates",
     "courtyard.residents",
     "courtyard.repairs",
+    "courtyard.billing",
     "courtyard.system",
     "courtyard.portal",
 ]

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "courtyard.billing"
+    label = "billing"
+    verbose_name = _("Fees and payments")
+
+    def ready(self):
+        from courtyard.core import modules
+
+        from . import parameters  # noqa: F401  (registers the billing parameters)
+        from .urls import PARTS
+
+        modules.attach(
+            "billing", app_label="billing", nav=[item for part in PARTS for item in part.NAV]
+        )

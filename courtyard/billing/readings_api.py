@@ -1,0 +1,5 @@
+"""API of billing: readings (filled in by its builder)."""
+
+from ninja import Router
+
+router = Router(tags=["billing"])

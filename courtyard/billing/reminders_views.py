@@ -1,0 +1,4 @@
+"""Staff pages of billing: reminders (filled in by its builder)."""
+
+urlpatterns = []
+NAV = []
