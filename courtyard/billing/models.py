@@ -306,7 +306,6 @@ class BillRun(BaseModel):
         ordering = ["-created_at"]
         verbose_name = _("bill run")
         verbose_name_plural = _("bill runs")
-        permissions = [("publish_billrun", _("Can publish bills"))]
 
     def __str__(self):
         return f"{self.estate_id} {self.period}"
