@@ -156,6 +156,29 @@ class ParameterValue(AuditedMixin, models.Model):
 register(ParameterValue)
 
 
+class MessageTemplate(AuditedMixin, models.Model):
+    """An administrator's wording of one registered message (see core.message_templates)."""
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+
+    def __str__(self):
+        return self.key
+
+
+# Template changes appear in the audit log like parameter changes.
+register(MessageTemplate)
+
+
 class Job(models.Model):
     """A piece of long work (import, export, bill run) run by the worker, with its progress."""
 

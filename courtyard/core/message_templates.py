@@ -1,0 +1,125 @@
+"""Message texts that modules register and administrators reword on one page.
+
+A module registers its templates when it loads (from its ``apps.ready``)::
+
+    register("billing.reminder", label=_("Payment reminder"), group=_("Fees and payments"),
+             variables={"owner_name": _("Owner name"), "amount": _("Amount due")},
+             default_body="{owner_name}您好，……")
+
+and renders them with ``render("billing.reminder", {"owner_name": ..., ...})``, which returns
+``(subject, body)``: the administrator's stored text when there is one, else the default.
+Texts use plain ``{name}`` fields only (``core.messaging.template_text``); a missing value
+renders empty. Stored texts are cached, so a bill run that renders thousands of messages
+reads the table once.
+"""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+
+from .messaging import template_text
+
+CACHE_KEY = "courtyard:message-templates"
+
+
+@dataclass(frozen=True)
+class MessageTemplateDefinition:
+    key: str
+    label: str
+    variables: dict
+    default_body: str
+    default_subject: str = ""
+    group: str = ""
+
+    def check(self, subject, body):
+        """Raise ValidationError for malformed braces or variables this template does not offer."""
+        template_text.check(subject, self.variables)
+        template_text.check(body, self.variables)
+
+    def sample_context(self):
+        """Example values for previews: each variable's label in brackets."""
+        return {name: f"[{label}]" for name, label in self.variables.items()}
+
+
+_registry: dict[str, MessageTemplateDefinition] = {}
+
+
+def register(key, *, label, variables, default_body, default_subject="", group=""):
+    definition_ = MessageTemplateDefinition(
+        key, label, dict(variables), default_body, default_subject, group
+    )
+    # Defaults are code: a typo in one would otherwise only show when the message is sent.
+    definition_.check(default_subject, default_body)
+    _registry[key] = definition_
+
+
+def registered():
+    return list(_registry.values())
+
+
+def definition(key):
+    return _registry[key]
+
+
+def stored_texts():
+    """{key: (subject, body)} of the administrators' texts, cached until the next save."""
+    texts = cache.get(CACHE_KEY)
+    if texts is None:
+        from .models import MessageTemplate
+
+        texts = {
+            key: (subject, body)
+            for key, subject, body in MessageTemplate.objects.values_list(
+                "key", "subject", "body"
+            )
+        }
+        cache.set(CACHE_KEY, texts, 300)
+    return texts
+
+
+def current(key):
+    """(subject, body, customised) as they render now, before the values go in."""
+    template = _registry[key]
+    stored = stored_texts().get(key)
+    if stored is None:
+        return template.default_subject, template.default_body, False
+    return stored[0], stored[1], True
+
+
+def render(key, context):
+    subject, body, _customised = current(key)
+    return template_text.render(subject, context), template_text.render(body, context)
+
+
+def forget_cache():
+    # Now (the writer reads its own write) and after commit (another process may have
+    # cached the old texts in between).
+    cache.delete(CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(CACHE_KEY))
+
+
+def save(key, *, subject, body, user=None):
+    """Validate and store an administrator's text (raises ValidationError)."""
+    from .models import MessageTemplate
+
+    template = _registry[key]
+    template.check(subject, body)
+    with transaction.atomic():
+        stored, _created = MessageTemplate.objects.update_or_create(
+            key=key, defaults={"subject": subject, "body": body, "updated_by": user}
+        )
+        forget_cache()
+    return stored
+
+
+def restore_default(key, user=None):
+    """Drop the administrator's text so the default applies again."""
+    from .models import MessageTemplate
+
+    _registry[key]  # noqa: B018  (unknown keys raise KeyError like the other calls)
+    with transaction.atomic():
+        stored = MessageTemplate.objects.filter(key=key).first()
+        if stored is not None:
+            stored.delete()
+        forget_cache()
