@@ -10,7 +10,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from courtyard.core import modules
 
-        from . import parameters  # noqa: F401  (registers the billing parameters)
+        from . import message_texts, parameters  # noqa: F401  (register texts and parameters)
         from .urls import PARTS
 
         modules.attach(
