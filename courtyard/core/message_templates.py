@@ -70,9 +70,7 @@ def stored_texts():
 
         texts = {
             key: (subject, body)
-            for key, subject, body in MessageTemplate.objects.values_list(
-                "key", "subject", "body"
-            )
+            for key, subject, body in MessageTemplate.objects.values_list("key", "subject", "body")
         }
         cache.set(CACHE_KEY, texts, 300)
     return texts
