@@ -13,14 +13,17 @@ renders empty. Stored texts are cached, so a bill run that renders thousands of 
 reads the table once.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from .messaging import template_text
 
 CACHE_KEY = "courtyard:message-templates"
+SUBJECT_MAX_LENGTH = 200  # MessageTemplate.subject
 
 
 @dataclass(frozen=True)
@@ -31,23 +34,46 @@ class MessageTemplateDefinition:
     default_body: str
     default_subject: str = ""
     group: str = ""
+    samples: dict = field(default_factory=dict)
 
     def check(self, subject, body):
-        """Raise ValidationError for malformed braces or variables this template does not offer."""
-        template_text.check(subject, self.variables)
-        template_text.check(body, self.variables)
+        """Raise ValidationError keyed by field ("subject", "body") for an empty body, malformed
+        braces or variables this template does not offer."""
+        errors = {}
+        if not body.strip():
+            errors["body"] = ValidationError(_("This field is required."), code="required")
+        if len(subject) > SUBJECT_MAX_LENGTH:
+            errors["subject"] = ValidationError(
+                _("Keep the subject to %(max)s characters."),
+                code="max_length",
+                params={"max": SUBJECT_MAX_LENGTH},
+            )
+        for name, text in (("subject", subject), ("body", body)):
+            try:
+                template_text.check(text, self.variables)
+            except ValidationError as exc:
+                errors.setdefault(name, exc)
+        if errors:
+            raise ValidationError(errors)
 
     def sample_context(self):
-        """Example values for previews: each variable's label in brackets."""
-        return {name: f"[{label}]" for name, label in self.variables.items()}
+        """Example values for previews: the registered samples, else each variable's label."""
+        return {
+            name: self.samples.get(name, f"[{label}]") for name, label in self.variables.items()
+        }
+
+    def preview(self, subject, body):
+        context = self.sample_context()
+        return template_text.render(subject, context), template_text.render(body, context)
 
 
 _registry: dict[str, MessageTemplateDefinition] = {}
 
 
-def register(key, *, label, variables, default_body, default_subject="", group=""):
+def register(key, *, label, variables, default_body, default_subject="", group="", samples=None):
+    """Make a message editable; ``samples`` (variable → example value) feed the page's preview."""
     definition_ = MessageTemplateDefinition(
-        key, label, dict(variables), default_body, default_subject, group
+        key, label, dict(variables), default_body, default_subject, group, dict(samples or {})
     )
     # Defaults are code: a typo in one would otherwise only show when the message is sent.
     definition_.check(default_subject, default_body)
@@ -98,7 +124,9 @@ def forget_cache():
 
 
 def save(key, *, subject, body, user=None):
-    """Validate and store an administrator's text (raises ValidationError)."""
+    """Validate and store an administrator's text (raises ValidationError keyed by field).
+
+    No permission check here: ``system.services.save_message_template`` is the service."""
     from .models import MessageTemplate
 
     template = _registry[key]

@@ -170,6 +170,8 @@ class MessageTemplate(AuditedMixin, models.Model):
     class Meta:
         verbose_name = _("message template")
         verbose_name_plural = _("message templates")
+        # Templates are registered by code; administrators reword them (and restore the default).
+        default_permissions = ("view", "change")
 
     def __str__(self):
         return self.key

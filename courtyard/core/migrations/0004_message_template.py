@@ -27,6 +27,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'message template',
                 'verbose_name_plural': 'message templates',
+                'default_permissions': ('view', 'change'),
             },
             bases=(courtyard.core.audit.AuditedMixin, models.Model),
         ),

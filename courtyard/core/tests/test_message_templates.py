@@ -63,23 +63,47 @@ def test_restore_default_removes_the_stored_text(admin_user):
 
 
 @pytest.mark.parametrize(
-    "subject,body,code",
+    "subject,body,field,code",
     [
-        ("", "{owner}", "unknown_variable"),
-        ("{nope}", "{name}", "unknown_variable"),
-        ("", "{name", "bad_template"),
-        ("", "name}", "bad_template"),
-        ("", "{name.upper}", "bad_variable"),
-        ("", "{amount:>10}", "bad_variable"),
-        ("", "{name!r}", "bad_variable"),
-        ("", "{0}", "bad_variable"),
+        ("", "{owner}", "body", "unknown_variable"),
+        ("{nope}", "{name}", "subject", "unknown_variable"),
+        ("", "{name", "body", "bad_template"),
+        ("", "name}", "body", "bad_template"),
+        ("", "{name.upper}", "body", "bad_variable"),
+        ("", "{amount:>10}", "body", "bad_variable"),
+        ("", "{name!r}", "body", "bad_variable"),
+        ("", "{0}", "body", "bad_variable"),
+        ("", "{}", "body", "bad_variable"),
+        ("", "  ", "body", "required"),
+        ("x" * 201, "{name}", "subject", "max_length"),
     ],
 )
-def test_saving_rejects_bad_texts(subject, body, code):
+def test_saving_rejects_bad_texts(subject, body, field, code):
     with pytest.raises(ValidationError) as caught:
         message_templates.save("test.notice", subject=subject, body=body)
-    assert caught.value.code == code
+    assert [e.code for e in caught.value.error_dict[field]] == [code]
     assert not MessageTemplate.objects.exists()
+
+
+def test_unknown_variables_are_named_in_the_error():
+    with pytest.raises(ValidationError) as caught:
+        message_templates.save("test.notice", subject="", body="{b} {name} {a}")
+    assert caught.value.message_dict == {"body": ["Unknown variables: {a}, {b}"]}
+
+
+def test_preview_uses_the_samples_or_the_labels():
+    message_templates.register(
+        "test.sampled",
+        label="Sampled",
+        variables={"name": "Name", "amount": "Amount"},
+        default_body="{name}: {amount}",
+        samples={"name": "张伟"},
+    )
+    try:
+        template = message_templates.definition("test.sampled")
+        assert template.preview("Hi {name}", template.default_body) == ("Hi 张伟", "张伟: [Amount]")
+    finally:
+        message_templates._registry.pop("test.sampled")
 
 
 def test_escaped_braces_are_literal(admin_user):
