@@ -29,6 +29,15 @@ register(
         "{owner_name}您好，您在{estate_name}{room_no}的{period}{item}账单已发布，"
         "应缴金额¥{amount}，请于{due_date}前缴纳。"
     ),
+    samples={
+        "owner_name": "张伟",
+        "room_no": "3栋1单元502",
+        "estate_name": "翠湖花园",
+        "item": "物业服务费",
+        "period": "2026年11月",
+        "amount": "356.40",
+        "due_date": "2026-12-15",
+    },
 )
 
 register(
@@ -49,4 +58,13 @@ register(
         "{owner_name}您好，您在{estate_name}{room_no}的{items}（{periods}）尚欠¥{amount}，"
         "已逾期{days_overdue}天，请尽快缴纳。如已缴纳，请忽略本消息。"
     ),
+    samples={
+        "owner_name": "张伟",
+        "room_no": "3栋1单元502",
+        "estate_name": "翠湖花园",
+        "amount": "712.80",
+        "items": "物业服务费、水费",
+        "periods": "2026年10月—2026年11月",
+        "days_overdue": "15",
+    },
 )
