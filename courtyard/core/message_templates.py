@@ -126,26 +126,38 @@ def forget_cache():
 def save(key, *, subject, body, user=None):
     """Validate and store an administrator's text (raises ValidationError keyed by field).
 
-    No permission check here: ``system.services.save_message_template`` is the service."""
+    Saving the default text unchanged keeps no stored copy, so that a later improvement of the
+    default reaches this installation. Returns whether anything changed. No permission check
+    here: ``system.services.save_message_template`` is the service.
+    """
     from .models import MessageTemplate
 
     template = _registry[key]
     template.check(subject, body)
+    if (subject, body) == (template.default_subject, template.default_body):
+        return restore_default(key, user)
     with transaction.atomic():
-        stored, _created = MessageTemplate.objects.update_or_create(
-            key=key, defaults={"subject": subject, "body": body, "updated_by": user}
-        )
+        stored = MessageTemplate.objects.select_for_update().filter(key=key).first()
+        if stored is not None and (stored.subject, stored.body) == (subject, body):
+            return False
+        if stored is None:
+            stored = MessageTemplate(key=key)
+        stored.subject, stored.body, stored.updated_by = subject, body, user
+        stored.save()
         forget_cache()
-    return stored
+    return True
 
 
 def restore_default(key, user=None):
-    """Drop the administrator's text so the default applies again."""
+    """Drop the administrator's text so that the default applies again; returns whether there
+    was one."""
     from .models import MessageTemplate
 
-    _registry[key]  # noqa: B018  (unknown keys raise KeyError like the other calls)
+    _registry[key]  # noqa: B018  (an unknown key raises KeyError, as in the other calls)
     with transaction.atomic():
-        stored = MessageTemplate.objects.filter(key=key).first()
-        if stored is not None:
-            stored.delete()
+        stored = MessageTemplate.objects.select_for_update().filter(key=key).first()
+        if stored is None:
+            return False
+        stored.delete()
         forget_cache()
+    return True

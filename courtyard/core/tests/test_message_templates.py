@@ -55,9 +55,27 @@ def test_stored_text_replaces_the_default(admin_user):
     assert message_templates.current("test.notice") == ("", "请缴{amount}元", True)
 
 
+def test_saving_reports_whether_anything_changed(admin_user):
+    assert message_templates.save("test.notice", subject="", body="B", user=admin_user) is True
+    assert message_templates.save("test.notice", subject="", body="B", user=admin_user) is False
+    assert MessageTemplate.objects.count() == 1
+
+
+def test_saving_the_default_keeps_no_stored_copy(admin_user):
+    template = message_templates.definition("test.notice")
+    message_templates.save("test.notice", subject="S", body="B", user=admin_user)
+    changed = message_templates.save(
+        "test.notice", subject=template.default_subject, body=template.default_body
+    )
+    assert changed is True
+    assert not MessageTemplate.objects.exists()
+    assert message_templates.current("test.notice")[2] is False
+
+
 def test_restore_default_removes_the_stored_text(admin_user):
     message_templates.save("test.notice", subject="S", body="B", user=admin_user)
-    message_templates.restore_default("test.notice", user=admin_user)
+    assert message_templates.restore_default("test.notice", user=admin_user) is True
+    assert message_templates.restore_default("test.notice", user=admin_user) is False
     assert not MessageTemplate.objects.exists()
     assert message_templates.render("test.notice", {"name": "李四"})[0] == "Dear 李四"
 
@@ -131,4 +149,8 @@ def test_changes_are_audited(admin_user):
     message_templates.save("test.notice", subject="", body="v2 {name}", user=admin_user)
     stored = MessageTemplate.objects.get(key="test.notice")
     entries = LogEntry.objects.get_for_object(stored)
-    assert entries.count() == 2
+    assert [e.action for e in entries.order_by("pk")] == [
+        LogEntry.Action.CREATE,
+        LogEntry.Action.UPDATE,
+    ]
+    assert entries.order_by("pk").last().changes["body"] == ["v1 {name}", "v2 {name}"]
