@@ -123,6 +123,11 @@ def forget_cache():
     transaction.on_commit(lambda: cache.delete(CACHE_KEY))
 
 
+def _normalise(text):
+    """Browsers send a textarea's line breaks as CRLF; messages keep plain newlines."""
+    return (text or "").replace("\r\n", "\n").strip()
+
+
 def save(key, *, subject, body, user=None):
     """Validate and store an administrator's text (raises ValidationError keyed by field).
 
@@ -133,6 +138,7 @@ def save(key, *, subject, body, user=None):
     from .models import MessageTemplate
 
     template = _registry[key]
+    subject, body = _normalise(subject), _normalise(body)
     template.check(subject, body)
     if (subject, body) == (template.default_subject, template.default_body):
         return restore_default(key, user)

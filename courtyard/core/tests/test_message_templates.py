@@ -154,3 +154,8 @@ def test_changes_are_audited(admin_user):
         LogEntry.Action.UPDATE,
     ]
     assert entries.order_by("pk").last().changes["body"] == ["v1 {name}", "v2 {name}"]
+
+
+def test_line_breaks_and_surrounding_blanks_are_normalised(admin_user):
+    message_templates.save("test.notice", subject=" S ", body="a\r\nb {name}\r\n", user=admin_user)
+    assert MessageTemplate.objects.values_list("subject", "body").get() == ("S", "a\nb {name}")
