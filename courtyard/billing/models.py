@@ -435,7 +435,8 @@ class Bill(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.item} {self.period or self.created_at:%Y-%m-%d}"
+        when = self.period or (f"{self.created_at:%Y-%m-%d}" if self.created_at else "")
+        return f"{self.item} {when}".strip()
 
     def get_absolute_url(self):
         return reverse("billing:bill_detail", args=[self.pk])
