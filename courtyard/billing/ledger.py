@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 
 from .choices import BillStatus, PaymentStatus
 from .models import ZERO, Bill, Payment, PaymentAllocation, Refund
+from .pricing import to_money
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -69,7 +70,9 @@ def bill_paid_breaks():
         .values_list("pk", "paid_amount", "allocated")
     )
     for pk, paid, allocated in rows.order_by("pk").iterator():
-        yield Break("bill_paid", "bill", pk, f"paid {paid}, valid allocations sum to {allocated}")
+        yield Break(
+            "bill_paid", "bill", pk, f"paid {paid}, valid allocations sum to {to_money(allocated)}"
+        )
 
 
 def bill_refund_breaks():
@@ -88,7 +91,7 @@ def bill_refund_breaks():
             "bill_refunded",
             "bill",
             pk,
-            f"paid {paid}, refunded {refunded}, refunds sum to {refunds_sum}",
+            f"paid {paid}, refunded {refunded}, refunds sum to {to_money(refunds_sum)}",
         )
 
 
@@ -111,7 +114,7 @@ def payment_breaks():
             "payment_allocations",
             "payment",
             pk,
-            f"{number}: amount {amount}, allocations sum to {allocated}",
+            f"{number}: amount {amount}, allocations sum to {to_money(allocated)}",
         )
 
 
