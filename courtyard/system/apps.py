@@ -21,9 +21,14 @@ class SystemConfig(AppConfig):
             app_label="system",
             nav=[
                 NavItem(_("Parameters"), "system:parameters", "system.change_parameters"),
+                NavItem(
+                    _("Message templates"),
+                    "system:message_templates",
+                    "core.change_messagetemplate",
+                ),
                 NavItem(_("Maintenance mode"), "system:maintenance", "system.change_maintenance"),
                 NavItem(_("Audit log"), "system:audit_log", "system.view_audit_log"),
                 NavItem(_("Messages"), "system:message_list", "core.view_message"),
             ],
-            models=["core.message"],
+            models=["core.message", "core.messagetemplate"],
         )

@@ -1,10 +1,11 @@
 """Forms of the system pages: they collect input; the services validate and save."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from courtyard.core import parameters
+from courtyard.core import message_templates, parameters
 from courtyard.core.forms import StyledForm
 
 
@@ -92,3 +93,50 @@ class MaintenanceForm(StyledForm):
                 },
             )
         super().__init__(*args, **kwargs)
+
+
+class MessageTemplateForm(StyledForm):
+    """One registered message's subject and text; the service checks the variables.
+
+    Every template on the page has its own form, told apart by a prefix made from its key.
+    """
+
+    subject = forms.CharField(
+        label=_("Subject"),
+        required=False,
+        help_text=_("Used by e-mail; text messages and app notices send the text only."),
+    )
+    body = forms.CharField(
+        label=_("Text"), required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+    def __init__(self, template, data=None):
+        self.template = template
+        subject, body, self.customised = message_templates.current(template.key)
+        super().__init__(
+            data, prefix=field_name(template.key), initial={"subject": subject, "body": body}
+        )
+        for name in ("subject", "body"):
+            self.fields[name].widget.attrs["data-variable-target"] = "true"
+
+    @property
+    def variables(self):
+        return list(self.template.variables.items())
+
+    def texts(self):
+        """(subject, body) as typed (bound) or as stored."""
+        if self.is_bound:
+            return self.data.get(self.add_prefix("subject"), ""), self.data.get(
+                self.add_prefix("body"), ""
+            )
+        return self.initial["subject"], self.initial["body"]
+
+    def preview(self):
+        """(subject, body, errors) rendered with the sample values; errors by field when the
+        texts would not be saved."""
+        subject, body = self.texts()
+        try:
+            self.template.check(subject.strip(), body.strip())
+        except ValidationError as exc:
+            return "", "", exc.message_dict
+        return (*self.template.preview(subject.strip(), body.strip()), {})

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courtyard.accounts.models import SecurityEvent
-from courtyard.core import parameters
-from courtyard.core.models import Message, ParameterValue
+from courtyard.core import message_templates, parameters
+from courtyard.core.models import Message, MessageTemplate, ParameterValue
 from courtyard.core.scoping import restrict
 
 from .models import MaintenanceWindow
@@ -80,6 +82,7 @@ def readable_changes(entries):
                     v for v in values if v not in (None, "None", "")
                 )
     parameter_labels = {p.key: str(p.label) for p in parameters.registered()}
+    template_labels = {t.key: str(t.label) for t in message_templates.registered()}
     resolved = {}
     for model, pks in wanted.items():
         valid = set()
@@ -95,6 +98,8 @@ def readable_changes(entries):
         entry.object_label = entry.object_repr
         if model is ParameterValue and entry.object_repr in parameter_labels:
             entry.object_label = parameter_labels[entry.object_repr]
+        if model is MessageTemplate and entry.object_repr in template_labels:
+            entry.object_label = template_labels[entry.object_repr]
         entry.rows = []
         for name, values in (entry.changes or {}).items():
             row = _change_row(model, name, values, resolved)
@@ -174,3 +179,21 @@ def sign_in_refusal(user):
     if maintenance_state().is_on and not is_maintenance_admin(user):
         return _("System upgrade in progress: only administrators can sign in until it ends.")
     return None
+
+
+def message_template_groups(forms):
+    """[(group label, [forms])] in registration order, each form given ``stored`` (the
+    administrator's row with who changed it last, or None), with one query."""
+    keys = [form.template.key for form in forms]
+    stored = MessageTemplate.objects.select_related("updated_by").in_bulk(keys, field_name="key")
+    groups = {}
+    for form in forms:
+        form.stored = stored.get(form.template.key)
+        groups.setdefault(str(form.template.group), []).append(form)
+    return list(groups.items())
+
+
+def message_template_history_url():
+    """The audit log showing message template changes (add ``&q=<key>`` for one template)."""
+    content_type = ContentType.objects.get_for_model(MessageTemplate)
+    return f"{reverse('system:audit_log')}?object_type={content_type.pk}"

@@ -1,4 +1,4 @@
-"""System actions: switch maintenance mode, save the system parameters.
+"""System actions: switch maintenance mode, save the system parameters and message templates.
 
 Each takes the acting user first (None for the command line), checks permission, validates,
 and writes in one transaction; the audit trail records who changed what from what to what.
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import parameters
+from courtyard.core import message_templates, parameters
 from courtyard.core.timeline import record_event
 
 from .models import MaintenanceWindow
@@ -76,3 +76,19 @@ def save_parameters(actor, raw_values):
             cache.delete(parameters.CACHE_KEY)
             raise ValidationError(errors)
     return changed
+
+
+def save_message_template(actor, key, *, subject, body):
+    """Store an administrator's wording of a registered message; returns whether it changed.
+
+    Raises ValidationError keyed by "subject"/"body" for unknown variables, malformed braces
+    or an empty text, and KeyError for a key nobody registered.
+    """
+    _require(actor, "core.change_messagetemplate")
+    return message_templates.save(key, subject=subject, body=body, user=actor)
+
+
+def restore_message_template(actor, key):
+    """Go back to the registered default text; returns whether there was another one."""
+    _require(actor, "core.change_messagetemplate")
+    return message_templates.restore_default(key, user=actor)

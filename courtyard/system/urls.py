@@ -5,6 +5,12 @@ from . import views
 app_name = "system"
 urlpatterns = [
     path("parameters/", views.parameters, name="parameters"),
+    path("message-templates/", views.message_template_list, name="message_templates"),
+    path(
+        "message-templates/preview/",
+        views.message_template_preview,
+        name="message_template_preview",
+    ),
     path("maintenance/", views.maintenance, name="maintenance"),
     path("audit-log/", views.audit_log, name="audit_log"),
     path("messages/", views.message_list, name="message_list"),

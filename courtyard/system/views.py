@@ -1,20 +1,21 @@
-"""System pages: parameters, maintenance mode, the audit log and the message outbox."""
+"""System pages: parameters, message templates, maintenance mode, the audit log and the outbox."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from courtyard.core import messaging
+from courtyard.core import message_templates, messaging
 from courtyard.core.access import PUBLIC, access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.timeline import events_for
 
 from . import selectors, services
 from .filters import AuditLogFilterSet, MessageFilterSet, SecurityEventFilterSet
-from .forms import MaintenanceForm, ParametersForm, field_name
+from .forms import MaintenanceForm, MessageTemplateForm, ParametersForm, field_name
 from .tables import AuditLogTable, MessageTable, SecurityEventTable
 
 
@@ -38,6 +39,77 @@ def parameters(request):
     return render(
         request, "system/parameters.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+def _message_template(key):
+    try:
+        return message_templates.definition(key)
+    except KeyError:
+        raise Http404 from None
+
+
+@access("core.change_messagetemplate")
+def message_template_list(request):
+    """Every registered message by module; each card is its own form (save or restore)."""
+    posted_key = request.POST.get("key") if request.method == "POST" else None
+    if posted_key is not None:
+        _message_template(posted_key)
+    forms = [
+        MessageTemplateForm(t, request.POST if t.key == posted_key else None)
+        for t in message_templates.registered()
+    ]
+    if posted_key is not None:
+        form = next(f for f in forms if f.template.key == posted_key)
+        done = _save_message_template(request, form)
+        if done:
+            anchor = "#" + field_name(posted_key)
+            return redirect(reverse("system:message_templates") + anchor)
+    return render(
+        request,
+        "system/message_templates.html",
+        {
+            "groups": selectors.message_template_groups(forms),
+            "history_url": selectors.message_template_history_url(),
+        },
+        status=400 if any(f.is_bound and f.errors for f in forms) else 200,
+    )
+
+
+def _save_message_template(request, form):
+    """Save or restore the posted template; False (with the errors on the form) if invalid."""
+    key, label = form.template.key, form.template.label
+    if request.POST.get("action") == "restore":
+        if services.restore_message_template(request.user, key):
+            messages.success(
+                request, _("“%(label)s” is back to its default text.") % {"label": label}
+            )
+        else:
+            messages.info(
+                request, _("“%(label)s” already uses its default text.") % {"label": label}
+            )
+        return True
+    subject, body = form.texts()
+    try:
+        changed = services.save_message_template(request.user, key, subject=subject, body=body)
+    except ValidationError as exc:
+        form.is_valid()  # the form's own (empty) checks first, so the service's errors stay
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field, error)
+        return False
+    if changed:
+        messages.success(request, _("“%(label)s” has been saved.") % {"label": label})
+    else:
+        messages.info(request, _("Nothing was changed."))
+    return True
+
+
+@require_POST
+@access("core.change_messagetemplate")
+def message_template_preview(request):
+    """The live preview of one card: its typed texts rendered with the sample values."""
+    form = MessageTemplateForm(_message_template(request.POST.get("key", "")), request.POST)
+    return render(request, "system/partials/message_template_preview.html", {"form": form})
 
 
 @access("system.change_maintenance")
