@@ -5,8 +5,8 @@ from ninja import NinjaAPI
 from courtyard.accounts.api import TokenAuth
 from courtyard.accounts.api import router as accounts_router
 from courtyard.accounts.api_admin import router as accounts_admin_router
-from courtyard.core.api import install_error_handlers
 from courtyard.billing.api import router as billing_router
+from courtyard.core.api import install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.portal.api import router as portal_router
@@ -14,6 +14,7 @@ from courtyard.portal.repair_api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
 from courtyard.repairs.report_api import router as repair_report_router
 from courtyard.residents.api import router as residents_router
+from courtyard.system.api import router as system_router
 
 api = NinjaAPI(
     title="Courtyard API",
@@ -35,3 +36,4 @@ api.add_router("/", approvals_router)
 api.add_router("/", repair_report_router)
 api.add_router("/", portal_repairs_router)
 api.add_router("/", billing_router)
+api.add_router("/", system_router)
