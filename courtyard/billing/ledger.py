@@ -13,7 +13,7 @@ never a query per row), so ``manage.py check_ledger`` is cheap on a healthy ledg
 from dataclasses import dataclass
 
 from django.db.models import DecimalField, F, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 
 from .choices import BillStatus, PaymentStatus
 from .models import ZERO, Bill, Payment, PaymentAllocation, Refund
@@ -36,7 +36,12 @@ class Break:
 
 
 def _summed(path, condition=None):
-    return Coalesce(Sum(path, filter=condition), Value(ZERO), output_field=MONEY)
+    # Rounded to cents: SQLite sums decimals as floating point (0.05 + 0.01 ≠ 0.06 there).
+    return Round(
+        Coalesce(Sum(path, filter=condition), Value(ZERO), output_field=MONEY),
+        2,
+        output_field=MONEY,
+    )
 
 
 def bill_status_breaks():
