@@ -12,20 +12,29 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, F, IntegerField, Max, Min, Sum, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from courtyard.core.scoping import narrow_to_estate, restrict
+from courtyard.core.scoping import restrict, scope_q, user_scope
 from courtyard.estates.models import Unit
 from courtyard.residents.choices import OccupancyStatus, Role
 from courtyard.residents.models import Occupancy, Resident
 
 from .models import ZERO, Bill, Reminder
-from .selectors import outstanding_bills, overdue_bills
+from .pricing import to_money
 
+LIST = "、"
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def visible_reminders(user):
     return restrict(Reminder.objects.all(), user, "view")
+
+
+def bills_in_scope(user):
+    """Bills of the user's data scope, whatever their function permissions (the remind page
+    needs ``add_reminder``, not ``view_bill``)."""
+    q = scope_q(Bill, user_scope(user))
+    return Bill.objects.all() if q is None else Bill.objects.filter(q)
 
 
 def current_owners(unit_ids):
@@ -57,14 +66,6 @@ def payers_of(bills):
 # The arrears list ----------------------------------------------------------------------------
 
 
-def arrears_bills(user, *, estate_id=None, include_not_due=False, today=None):
-    """The bills behind the arrears list: overdue ones (or every unpaid one) the user may view."""
-    bills = narrow_to_estate(restrict(Bill.objects.all(), user, "view"), estate_id)
-    if include_not_due:
-        return outstanding_bills(bills)
-    return overdue_bills(bills, today)
-
-
 def group_rows(bills):
     """One row per unit (or per payer for bills without a unit), with the sums of its bills:
     ``owed``, ``bill_count``, ``oldest_due``, ``reminders`` (the most any bill has had) and
@@ -92,7 +93,7 @@ def filter_rows(rows, *, min_days=None, min_amount=None, today=None):
     """Rows at least ``min_days`` overdue (by their oldest bill) and owing ``min_amount``."""
     if min_days:
         today = today or timezone.localdate()
-        rows = rows.filter(oldest_due__lte=today - timedelta(days=min_days))
+        rows = rows.filter(oldest_due__lte=today - timedelta(days=int(min_days)))
     if min_amount:
         rows = rows.filter(owed__gte=min_amount)
     return rows
@@ -112,7 +113,9 @@ class ArrearsRow:
     payers: list = field(default_factory=list)  # of the bills, else the unit's owner
     items: list = field(default_factory=list)
     periods: list = field(default_factory=list)
+    spaces: list = field(default_factory=list)  # parking space numbers
     today: object = None
+    full_identity: bool = False  # may the viewer see phone numbers in full
 
     @property
     def key(self):
@@ -125,43 +128,40 @@ class ArrearsRow:
 
     @property
     def place(self):
+        """The unit (estate, building, entrance, room), else the parking spaces billed."""
         if self.unit is None:
-            return ""
+            return LIST.join(_("Parking space %(code)s") % {"code": code} for code in self.spaces)
         unit = self.unit
         return f"{unit.estate.name} {unit.building.name} {unit.entrance.name} {unit.room_no}"
 
 
 def describe(raw_rows, bills, today=None):
-    """``ArrearsRow``s for a page of grouped rows: three queries for any number of rows."""
+    """``ArrearsRow``s for a page of grouped rows: four queries for any number of rows."""
     today = today or timezone.localdate()
     raw_rows = list(raw_rows)
     unit_ids = {row["unit_id"] for row in raw_rows if row["unit_id"]}
     payer_ids = {row["row_payer"] for row in raw_rows if row["row_payer"]}
     units = Unit.objects.select_related("estate", "building", "entrance").in_bulk(unit_ids)
-    details = {}  # row key → (payer ids, items, periods)
+    details = {}  # row key → (payer ids, items, periods, parking spaces), each in order
     lines = bills.filter(unit_id__in=unit_ids) | bills.filter(
         unit__isnull=True, payer_id__in=payer_ids
     )
-    for unit_id, payer_id, item, period in lines.values_list(
-        "unit_id", "payer_id", "item__name", "period"
+    for unit_id, payer_id, item, period, space in lines.values_list(
+        "unit_id", "payer_id", "item__name", "period", "parking_space__code"
     ).order_by("item__sort_order", "item_id", "period"):
         key = ("u", unit_id) if unit_id else ("p", payer_id)
-        payers, items, periods = details.setdefault(key, ({}, {}, {}))
-        if payer_id:
-            payers[payer_id] = None
-        items[item] = None
-        if period:
-            periods[period] = None
-    wanted = payer_ids | {p for payers, _i, _p in details.values() for p in payers}
+        found = details.setdefault(key, ({}, {}, {}, {}))
+        for index, value in enumerate((payer_id, item, period, space)):
+            if value:
+                found[index][value] = None
+    wanted = payer_ids | {p for found in details.values() for p in found[0]}
     people = Resident.objects.in_bulk(wanted)
-    owners = current_owners(
-        unit_id for unit_id in unit_ids if not details.get(("u", unit_id), ({},))[0]
-    )
+    owners = current_owners(u for u in unit_ids if not details.get(("u", u), ({},))[0])
     result = []
     for row in raw_rows:
         unit = units.get(row["unit_id"])
         key = ("u", row["unit_id"]) if unit else ("p", row["row_payer"])
-        payer_ids_of_row, items, periods = details.get(key, ({}, {}, {}))
+        payer_ids_of_row, items, periods, spaces = details.get(key, ({}, {}, {}, {}))
         payers = [people[p] for p in payer_ids_of_row if p in people]
         if unit and not payers and unit.pk in owners:
             payers = [owners[unit.pk]]
@@ -169,7 +169,7 @@ def describe(raw_rows, bills, today=None):
             ArrearsRow(
                 unit=unit,
                 payer=people.get(row["row_payer"]) if not unit else (payers or [None])[0],
-                owed=row["owed"] or ZERO,
+                owed=to_money(row["owed"] or ZERO),  # SQLite sums lose the cents' zeros
                 bill_count=row["bill_count"],
                 oldest_due=row["oldest_due"],
                 reminders=row["reminders"] or 0,
@@ -177,6 +177,7 @@ def describe(raw_rows, bills, today=None):
                 payers=payers,
                 items=list(items),
                 periods=sorted(periods),
+                spaces=list(spaces),
                 today=today,
             )
         )

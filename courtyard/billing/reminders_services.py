@@ -23,12 +23,12 @@ from courtyard.core.choices import MessageChannel
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.messaging import queue_message
 from courtyard.core.models import TimelineEvent
-from courtyard.core.scoping import require_action, scope_q, user_scope
+from courtyard.core.scoping import require_action
 
 from .choices import OUTSTANDING_STATUSES, CallOutcome, ReminderChannel
 from .models import ZERO, Bill, Reminder
 from .pricing import to_money
-from .reminders_selectors import payers_of
+from .reminders_selectors import bills_in_scope, payers_of
 
 MESSAGE_CHANNELS = {
     ReminderChannel.SMS: MessageChannel.SMS,
@@ -67,8 +67,8 @@ def remind(actor, bills, *, channel, outcome="", note=""):
 
     Refused: without ``billing.add_reminder`` (403); a bill outside the actor's data scope
     (404); a bill that is not outstanding (409, ``not_outstanding``); for SMS and voice, a
-    payer without a phone number (400, ``no_phone``, naming each such payer); for a phone
-    call, without an outcome (400).
+    payer without a phone number (400, ``no_phone`` on ``bills``, one error per such payer),
+    a bill without a payer (``no_payer``); for a phone call, without an outcome (400).
     """
     require_action(actor, Reminder, "add")
     ids = sorted({bill.pk for bill in bills})
@@ -121,12 +121,10 @@ def _check_input(ids, channel, outcome, note):
 
 def _lock(actor, ids):
     """The bills, locked in id order (as the cashier locks them), all in the actor's scope."""
-    queryset = Bill.objects.filter(pk__in=ids)
-    q = scope_q(Bill, user_scope(actor))
-    if q is not None:
-        queryset = queryset.filter(q)
     locked = list(
-        queryset.select_related(
+        bills_in_scope(actor)
+        .filter(pk__in=ids)
+        .select_related(
             "estate",
             "item",
             "payer",
@@ -172,7 +170,7 @@ def _send(actor, bills, channel, note, now):
             )
         )
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError({"bills": problems})
     today = timezone.localdate(now)
     reminders = []
     for dunning in groups.values():

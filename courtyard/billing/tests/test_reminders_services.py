@@ -132,7 +132,7 @@ def test_payers_without_a_phone_are_named_and_nothing_is_sent(finance, two_bills
     bills = [*two_bills, make_bill(other_unit, fee, payer=silent)]
     with pytest.raises(ValidationError) as error:
         remind(finance, bills, channel="sms")
-    assert [e.code for e in error.value.error_list] == ["no_phone"]
+    assert [e.code for e in error.value.error_dict["bills"]] == ["no_phone"]
     assert "赵敏 has no phone number on record" in error.value.messages[0]
     assert not Message.objects.exists() and not Reminder.objects.exists()
 

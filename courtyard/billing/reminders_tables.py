@@ -1,0 +1,115 @@
+"""Tables of the arrears list and the reminder records; their columns are the exports' too.
+
+Phones show masked unless the viewer holds ``residents.view_full_identity`` (as on the
+residents list).
+"""
+
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.tables import Column, Table
+from courtyard.residents.validators import mask_phone
+
+from .reminders_selectors import describe
+
+FULL_IDENTITY = "residents.view_full_identity"
+LIST = "、"
+
+
+class JoinedColumn(Column):
+    """A list shown as one text: “物业费、水费”."""
+
+    def value(self, obj):
+        return LIST.join(str(value) for value in super().value(obj) or [])
+
+
+class PhoneColumn(Column):
+    def value(self, obj):
+        shown = (p.phone if obj.full_identity else mask_phone(p.phone) for p in obj.payers)
+        return LIST.join(phone for phone in shown if phone)
+
+
+class ArrearsTable(Table):
+    """A page of grouped rows (``reminders_selectors.group_rows``), described for display."""
+
+    per_page_choices = (25, 50, 100, 200)
+    # Sortable columns: the grouped query's field, and whether its order runs backwards
+    # (the most days overdue is the oldest due date).
+    SORTS = {
+        "owed": ("owed", False),
+        "days_overdue": ("oldest_due", True),
+        "bill_count": ("bill_count", False),
+        "reminders": ("reminders", False),
+        "last_reminded": ("last_reminded", False),
+    }
+    TIE = ("unit_id", "row_payer")
+
+    select = Column(
+        label="", orderable=False, export=False, template="billing/partials/arrears_select.html"
+    )
+    place = Column(label=_("Unit"), orderable=False, template="billing/partials/arrears_place.html")
+    resident = JoinedColumn("payers", label=_("Resident"), orderable=False)
+    phone = PhoneColumn(label=_("Phone"), orderable=False)
+    items = JoinedColumn(label=_("Charge items"), orderable=False)
+    periods = JoinedColumn(label=_("Periods"), orderable=False)
+    bill_count = Column(label=_("Bills"))
+    owed = Column(label=_("Amount owed"))
+    oldest_due = Column(label=_("Oldest due date"), orderable=False)
+    days_overdue = Column(label=_("Days overdue"))
+    reminders = Column(label=_("Reminders"))
+    last_reminded = Column(label=_("Last reminded"))
+
+    def __init__(self, queryset, request=None, per_page=None, *, bills=None, full_identity=None):
+        super().__init__(queryset, request, per_page)
+        self.bills = bills
+        if full_identity is None:
+            user = getattr(request, "user", None)
+            full_identity = bool(user and user.has_perm(FULL_IDENTITY))
+        self.full_identity = full_identity
+
+    def order(self, queryset):
+        key = self.sort.lstrip("-")
+        if key not in self.SORTS:
+            self.sort = ""
+            return queryset.order_by("oldest_due", "-owed", *self.TIE)
+        field, backwards = self.SORTS[key]
+        descending = self.sort.startswith("-") != backwards
+        expression = F(field).desc(nulls_last=True) if descending else F(field).asc()
+        return queryset.order_by(expression, *self.TIE)
+
+    def describe(self, raw_rows):
+        rows = describe(raw_rows, self.bills)
+        for row in rows:
+            row.full_identity = self.full_identity
+        return rows
+
+    def rows(self, objects):
+        return super().rows(self.describe(objects))
+
+    def export_rows(self, queryset=None, chunk=500):
+        columns = [c for c in self.columns.values() if c.export]
+        source = queryset if queryset is not None else self.queryset
+        offset = 0
+        while True:
+            raw = list(source[offset : offset + chunk])
+            for row in self.describe(raw):
+                yield [column.export_value(row) for column in columns]
+            if len(raw) < chunk:
+                return
+            offset += chunk
+
+
+class ReminderTable(Table):
+    default_order = ("-created_at", "-pk")
+
+    created_at = Column(label=_("Time"))
+    place = Column(
+        "bill", label=_("Bill"), orderable=False, template="billing/partials/reminders_bill.html"
+    )
+    payer = Column("bill__payer__name", label=_("Payer"))
+    amount = Column("bill__amount", label=_("Amount"), orderable=False)
+    channel = Column(label=_("Channel"))
+    outcome = Column(label=_("Call outcome"))
+    note = Column(label=_("Note"), orderable=False)
+    message = Column("message__status", label=_("Message"), orderable=False)
+    created_by = Column("created_by__full_name", label=_("By"))
