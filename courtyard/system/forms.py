@@ -121,7 +121,8 @@ class MessageTemplateForm(StyledForm):
 
     @property
     def variables(self):
-        return list(self.template.variables.items())
+        """(name, label, "{name}") of the variables the text may use."""
+        return [(n, label, "{" + n + "}") for n, label in self.template.variables.items()]
 
     def texts(self):
         """(subject, body) as typed (bound) or as stored."""
