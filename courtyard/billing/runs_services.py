@@ -1,0 +1,686 @@
+"""Bill runs (生成周期账单): preview, generate the draft bills as a job, publish them.
+
+A run bills every unit of its scope (an estate, or some of its buildings) — every parking
+space for a per-space item — once per chosen charge item for one period. The same walk over
+the scope serves the preview (counts, totals per item, every problem, nothing written) and
+the generation (draft bills written in batches). Each unit is priced by ``pricing.price``
+with the rate ``selectors.rate_for`` picks (the rates are read once per run); the payer is
+the unit's current owner (the space's user for parking); a bill is due ``item.due_days``
+after its period starts.
+
+What keeps a run cheap and safe at 100,000 units:
+- the scope is walked in chunks of units by id, each chunk with one query for its owners,
+  one for its readings and one for the bills it already has, so memory stays bounded and no
+  query is made per unit;
+- bills are written with one multi-row statement per chunk (SQLite) or COPY into a staging
+  table (PostgreSQL), both ``ON CONFLICT DO NOTHING`` against the partial unique constraints
+  (unit or space, item, period): a second run of the same period writes nothing new and only
+  fills gaps, even when two runs overlap;
+- each chunk commits on its own (the progress bar moves, SQLite is not locked for minutes);
+  a run that fails deletes the drafts it wrote, so it never half-happens.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from courtyard.core import jobs
+from courtyard.core.exceptions import StateConflict
+from courtyard.core.scoping import require_action, scope_q, user_scope
+from courtyard.core.timeline import record_event
+
+from . import periods, pricing
+from .bills_services import publish_drafts
+from .choices import PERIODIC_PRICING, BillKind, BillRunStatus, BillStatus, Pricing
+from .models import ZERO, Bill, BillRun, MeterReading, ParkingSpace
+from .selectors import item_rates, rate_for
+
+CHUNK = 5000  # units per chunk: a few MB of rows, one statement each
+EXAMPLES = 50  # problems listed per kind (every one is counted)
+JOB_KIND = "billing.bill_run"
+
+# Problems: code → (label, whether the bill is skipped). Labels are translated when shown.
+PROBLEMS = {
+    "already_published": (lambda: _("Already published for this period"), True),
+    "missing_reading": (lambda: _("Missing meter reading"), True),
+    "flagged_reading": (lambda: _("Meter reading flagged and not reviewed"), True),
+    "no_area": (lambda: _("Unit without floor area"), True),
+    "no_rate": (lambda: _("No rate for this item"), True),
+    "zero_amount": (lambda: _("Nothing to bill (amount 0)"), True),
+    "no_owner": (lambda: _("No current owner: the bill has no payer"), False),
+    "not_applicable": (lambda: _("Item does not apply to the unit's use"), True),
+    "existing": (lambda: _("Bill exists already: will be skipped"), True),
+}
+
+
+# What a run is for ---------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """The validated choice of a run: estate, buildings (none: all), period and items."""
+
+    estate: object
+    buildings: list
+    period: periods.Period
+    items: list
+
+    @property
+    def building_ids(self):
+        return [building.pk for building in self.buildings]
+
+
+def check_scope(actor, *, estate, buildings, cycle, period, items):
+    """The run's choice checked: rights (403), data scope (404), the input (400)."""
+    require_action(actor, BillRun, "add")
+    buildings = list(buildings or [])
+    granted = user_scope(actor)
+    if buildings:
+        if any(b.estate_id != estate.pk for b in buildings):
+            raise ValidationError(
+                {"buildings": _("Choose buildings of the chosen estate.")}, code="bad_building"
+            )
+        if not all(granted.covers(estate.pk, b.pk) for b in buildings):
+            raise Http404
+    elif not granted.covers(estate.pk):
+        raise Http404
+    errors = {}
+    try:
+        period = periods.parse(period, cycle)
+    except ValidationError as error:
+        errors["period"] = error
+    items = sorted(set(items or []), key=lambda item: (item.sort_order, item.code))
+    if not items:
+        errors["items"] = ValidationError(_("Choose at least one charge item."), code="no_items")
+    for item in items:
+        if item.pricing not in PERIODIC_PRICING or not item.is_active:
+            errors["items"] = ValidationError(
+                _("%(item)s is not billed by a bill run.") % {"item": item.name},
+                code="not_periodic",
+            )
+        elif item.cycle != cycle:
+            errors["items"] = ValidationError(
+                _("%(item)s is billed %(cycle)s; choose items of the run's cycle.")
+                % {"item": item.name, "cycle": item.get_cycle_display().lower()},
+                code="wrong_cycle",
+            )
+    if errors:
+        raise ValidationError(errors)
+    return Scope(estate, sorted(buildings, key=lambda b: b.pk), period, items)
+
+
+def published_items(scope):
+    """The items of ``scope`` that a published run already billed for this period and scope."""
+    runs = BillRun.objects.filter(
+        estate=scope.estate, period=scope.period.label, status=BillRunStatus.PUBLISHED
+    ).prefetch_related("items", "buildings")
+    wanted = set(scope.building_ids)
+    found = {}
+    for run in runs:
+        covered = {b.pk for b in run.buildings.all()}
+        if covered and (not wanted or not wanted <= covered):
+            continue  # that run billed only part of this scope: the rest may still be billed
+        for item in run.items.all():
+            found[item.pk] = item
+    return [item for item in scope.items if item.pk in found]
+
+
+# Problems and totals -------------------------------------------------------------------------
+
+
+class Problems:
+    """Every problem counted by kind (and item), the first few of each listed by place."""
+
+    def __init__(self):
+        self.kinds = {}
+
+    def add(self, code, item=None, place="", count=1):
+        key = (code, item.pk if item else None)
+        entry = self.kinds.get(key)
+        if entry is None:
+            label, skips = PROBLEMS[code]
+            entry = self.kinds[key] = {
+                "code": code,
+                "label": str(label()),
+                "item": item.name if item else "",
+                "skips": skips,
+                "count": 0,
+                "examples": [],
+            }
+        entry["count"] += count
+        if place and len(entry["examples"]) < EXAMPLES:
+            entry["examples"].append(place)
+
+    def as_list(self):
+        order = list(PROBLEMS)
+        return sorted(self.kinds.values(), key=lambda e: (order.index(e["code"]), e["item"]))
+
+
+@dataclass
+class ItemTotal:
+    item: object
+    count: int = 0
+    amount: Decimal = ZERO
+    existing: int = 0
+
+
+@dataclass
+class Preview:
+    """What a run would do: new bills per item, their totals, and every problem."""
+
+    scope: Scope
+    totals: list
+    problems: list
+    published: list = field(default_factory=list)
+
+    @property
+    def bill_count(self):
+        return sum(total.count for total in self.totals)
+
+    @property
+    def total_amount(self):
+        return sum((total.amount for total in self.totals), ZERO)
+
+    @property
+    def existing_count(self):
+        return sum(total.existing for total in self.totals)
+
+    @property
+    def blocking(self):
+        """A reason the run may not start, or ''."""
+        if self.published:
+            names = "、".join(item.name for item in self.published)
+            return _("%(items)s of %(period)s has been published for this scope already.") % {
+                "items": names,
+                "period": self.scope.period.label,
+            }
+        return ""
+
+
+# The walk over the scope ---------------------------------------------------------------------
+
+
+class Walk:
+    """Prices every (unit or space, item) of a scope, chunk by chunk, calling ``emit`` for
+    each bill to create and recording every problem; shared by the preview and the job."""
+
+    def __init__(self, scope):
+        self.scope = scope
+        self.period = scope.period
+        self.problems = Problems()
+        self.totals = {item.pk: ItemTotal(item) for item in scope.items}
+        self.unit_items = [i for i in scope.items if i.pricing != Pricing.PER_SPACE]
+        self.space_items = [i for i in scope.items if i.pricing == Pricing.PER_SPACE]
+        self.meters = {i.meter_type for i in self.unit_items if i.pricing == Pricing.METERED}
+        self.months = self.period.month_labels()
+        self._rates = item_rates(scope.items)
+        self._rate_cache = {}
+        from courtyard.estates.models import Entrance
+
+        self.places = {
+            pk: f"{building} {entrance}"
+            for pk, building, entrance in Entrance.objects.filter(estate=scope.estate).values_list(
+                "pk", "building__name", "name"
+            )
+        }
+
+    # -- sizes --------------------------------------------------------------------------
+    def units(self):
+        from courtyard.estates.models import Unit
+
+        units = Unit.objects.filter(estate=self.scope.estate)
+        if self.scope.buildings:
+            units = units.filter(building__in=self.scope.building_ids)
+        return units
+
+    def spaces(self):
+        spaces = ParkingSpace.objects.filter(estate=self.scope.estate, is_active=True)
+        if self.scope.buildings:
+            spaces = spaces.filter(unit__building__in=self.scope.building_ids)
+        return spaces
+
+    def size(self):
+        """How many units and spaces the walk visits (the progress bar's total)."""
+        size = self.units().count() if self.unit_items else 0
+        return size + (self.spaces().count() if self.space_items else 0)
+
+    # -- rates --------------------------------------------------------------------------
+    def rate(self, item, use):
+        key = (item.pk, use)
+        if key not in self._rate_cache:
+            found = rate_for(item, self.scope.estate.pk, use, rates=self._rates[item.pk])
+            self._rate_cache[key] = (
+                None if found is None else (found.rate, pricing.parse_tiers(found.tiers))
+            )
+        return self._rate_cache[key]
+
+    # -- walking ------------------------------------------------------------------------
+    def run(self, emit, chunk_done=None):
+        """Walk units then spaces; ``chunk_done(visited)`` after each chunk (the job commits
+        there and moves the progress bar)."""
+        visited = 0
+        if self.unit_items:
+            columns = ("pk", "building_id", "entrance_id", "room_no", "area", "use")
+            for chunk in _chunks(self.units().values_list(*columns)):
+                self.unit_chunk(chunk, emit)
+                visited += len(chunk)
+                if chunk_done:
+                    chunk_done(visited)
+        if self.space_items:
+            columns = ("pk", "code", "kind", "unit_id", "unit__building_id", "resident_id")
+            for chunk in _chunks(self.spaces().values_list(*columns)):
+                self.space_chunk(chunk, emit)
+                visited += len(chunk)
+                if chunk_done:
+                    chunk_done(visited)
+
+    def existing(self, field_name, ids, items):
+        bills = Bill.objects.filter(
+            kind=BillKind.PERIODIC,
+            period=self.period.label,
+            item__in=[item.pk for item in items],
+            **{f"{field_name}__gte": ids[0], f"{field_name}__lte": ids[-1]},
+        )
+        return set(bills.values_list(field_name, "item_id"))
+
+    def unit_chunk(self, chunk, emit):
+        ids = [row[0] for row in chunk]
+        existing = self.existing("unit_id", ids, self.unit_items)
+        wanted = []
+        for row in chunk:
+            unit_id, use = row[0], row[5]
+            for item in self.unit_items:
+                if not item.applies_to_use(use):
+                    self.problems.add("not_applicable", item)
+                elif (unit_id, item.pk) in existing:
+                    self.totals[item.pk].existing += 1
+                else:
+                    wanted.append((row, item))
+        if not wanted:
+            return
+        owners = self.owners(ids)
+        readings = self.readings(ids) if self.meters else {}
+        for row, item in wanted:
+            unit_id, building_id, entrance_id, room_no, area, use = row
+            place = f"{self.places.get(entrance_id, '')} {room_no}"
+            found = self.rate(item, use)
+            if found is None:
+                self.problems.add("no_rate", item, place)
+                continue
+            rate, tiers = found
+            usage = None
+            if item.pricing == Pricing.METERED:
+                usage = self.usage(readings, unit_id, item, place)
+                if usage is None:
+                    continue
+            elif item.pricing == Pricing.PER_AREA and not (area and area > 0):
+                self.problems.add("no_area", item, place)
+                continue
+            line = pricing.price(
+                item.pricing, rate, months=self.period.months, area=area, usage=usage, tiers=tiers
+            )
+            if line.amount <= 0:
+                self.problems.add("zero_amount", item, place)
+                continue
+            payer = owners.get(unit_id)
+            if payer is None:
+                self.problems.add("no_owner", item, place)
+            self.count(item, line)
+            emit(item, line, unit_id, None, building_id, payer)
+
+    def space_chunk(self, chunk, emit):
+        ids = [row[0] for row in chunk]
+        existing = self.existing("parking_space_id", ids, self.space_items)
+        owners = self.owners([row[3] for row in chunk if row[3] and not row[5]])
+        for space_id, code, kind, unit_id, building_id, resident_id in chunk:
+            place = _("Parking space %(code)s") % {"code": code}
+            for item in self.space_items:
+                if (space_id, item.pk) in existing:
+                    self.totals[item.pk].existing += 1
+                    continue
+                found = self.rate(item, kind)
+                if found is None:
+                    self.problems.add("no_rate", item, place)
+                    continue
+                line = pricing.price(item.pricing, found[0], months=self.period.months)
+                if line.amount <= 0:
+                    self.problems.add("zero_amount", item, place)
+                    continue
+                payer = resident_id or owners.get(unit_id)
+                if payer is None:
+                    self.problems.add("no_owner", item, place)
+                self.count(item, line)
+                emit(item, line, unit_id, space_id, building_id, payer)
+
+    def count(self, item, line):
+        total = self.totals[item.pk]
+        total.count += 1
+        total.amount += line.amount
+
+    def owners(self, unit_ids):
+        """``{unit_id: resident_id}``: each unit's current owner registered first."""
+        from courtyard.residents.choices import OccupancyStatus, Role
+        from courtyard.residents.models import Occupancy
+
+        if not unit_ids:
+            return {}
+        rows = (
+            Occupancy.objects.filter(
+                estate=self.scope.estate,
+                unit_id__gte=min(unit_ids),
+                unit_id__lte=max(unit_ids),
+                role=Role.OWNER,
+                status=OccupancyStatus.CURRENT,
+            )
+            .order_by("-pk")
+            .values_list("unit_id", "resident_id")
+        )
+        return dict(rows)
+
+    def readings(self, unit_ids):
+        """``{(unit_id, meter): [(month, usage, needs_review), …]}`` for the period's months."""
+        rows = MeterReading.objects.filter(
+            estate=self.scope.estate,
+            unit_id__gte=unit_ids[0],
+            unit_id__lte=unit_ids[-1],
+            meter_type__in=self.meters,
+            period__in=self.months,
+        ).values_list("unit_id", "meter_type", "period", "usage", "is_flagged", "reviewed_at")
+        found = {}
+        for unit_id, meter, month, usage, flagged, reviewed_at in rows:
+            found.setdefault((unit_id, meter), []).append(
+                (month, usage, flagged and reviewed_at is None)
+            )
+        return found
+
+    def usage(self, readings, unit_id, item, place):
+        """The period's usage of the item's meter, or None (a problem recorded)."""
+        months = readings.get((unit_id, item.meter_type), [])
+        if len(months) < len(self.months):
+            self.problems.add("missing_reading", item, place)
+            return None
+        if any(needs_review for _month, _usage, needs_review in months):
+            self.problems.add("flagged_reading", item, place)
+            return None
+        return sum((usage for _month, usage, _review in months), Decimal("0"))
+
+
+def _chunks(rows):
+    """Rows of a values_list queryset ordered by id, CHUNK at a time (keyset, not OFFSET)."""
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last).order_by("pk")[:CHUNK])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1][0]
+
+
+# Preview ----------------------------------------------------------------------------------
+
+
+def preview_bill_run(actor, *, estate, buildings, cycle, period, items):
+    """What a run would create (nothing is written): bills and totals per item, problems."""
+    scope = check_scope(
+        actor, estate=estate, buildings=buildings, cycle=cycle, period=period, items=items
+    )
+    walk = Walk(scope)
+    published = published_items(scope)
+    for item in published:
+        walk.problems.add("already_published", item)
+    walk.run(lambda *args: None)
+    for total in walk.totals.values():
+        if total.existing:
+            walk.problems.add("existing", total.item, count=total.existing)
+    return Preview(scope, list(walk.totals.values()), walk.problems.as_list(), published)
+
+
+# Generating ---------------------------------------------------------------------------------
+
+
+def start_bill_run(actor, *, estate, buildings, cycle, period, items):
+    """Record the run and queue its job; refused when the period is published already."""
+    scope = check_scope(
+        actor, estate=estate, buildings=buildings, cycle=cycle, period=period, items=items
+    )
+    published = published_items(scope)
+    if published:
+        raise StateConflict(Preview(scope, [], [], published).blocking, "already_published")
+    with transaction.atomic():
+        run = BillRun.objects.create(
+            estate=scope.estate,
+            cycle=cycle,
+            period=scope.period.label,
+            period_start=scope.period.start,
+            period_end=scope.period.end,
+            created_by=actor,
+        )
+        run.buildings.set(scope.buildings)
+        run.items.set(scope.items)
+        run.job = jobs.start_job(actor, JOB_KIND, params={"run_id": run.pk})
+        run.save(update_fields=["job"])
+        record_event(
+            run,
+            actor,
+            "started",
+            _("Bill run for %(period)s started") % {"period": run.period},
+        )
+    return run
+
+
+def scope_of(run):
+    items = list(run.items.all())
+    return Scope(run.estate, list(run.buildings.all()), periods.parse(run.period), items)
+
+
+def generate_bills(run, progress=None):
+    """Write the run's draft bills (the job's work). ``progress(done, total)`` per chunk."""
+    BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.RUNNING)
+    scope = scope_of(run)
+    walk = Walk(scope)
+    writer = BillWriter(run, scope)
+    total = walk.size()
+    if progress:
+        progress(0, total)
+
+    def chunk_done(visited):
+        with transaction.atomic():
+            writer.flush()
+        if progress:
+            progress(visited, total)
+
+    try:
+        walk.run(writer.add, chunk_done)
+        with transaction.atomic():
+            writer.flush()
+    except BaseException:
+        _undo(run)
+        raise
+    summary = Bill.objects.filter(bill_run=run).aggregate(count=Count("pk"), total=Sum("amount"))
+    run.bill_count = summary["count"]
+    run.total_amount = summary["total"] or ZERO
+    run.problems = walk.problems.as_list()
+    run.status = BillRunStatus.GENERATED
+    run.save(update_fields=["bill_count", "total_amount", "problems", "status", "updated_at"])
+    existing = sum(t.existing for t in walk.totals.values())
+    return {"created": run.bill_count, "existing": existing}
+
+
+def _undo(run):
+    """A failed run leaves nothing behind: its drafts go, the run says it failed."""
+    while True:
+        ids = list(
+            Bill.objects.filter(bill_run=run, status=BillStatus.DRAFT).values_list("pk", flat=True)[
+                :CHUNK
+            ]
+        )
+        if not ids:
+            break
+        Bill.objects.filter(pk__in=ids)._raw_delete(Bill.objects.db)
+    BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.FAILED, bill_count=0)
+
+
+@jobs.job_handler(JOB_KIND)
+def bill_run_job(job):
+    run = BillRun.objects.select_related("estate").get(pk=job.params["run_id"])
+    result = generate_bills(run, progress=lambda done, total: jobs.progress(job, done, total))
+    return {
+        "summary": _("%(count)s draft bills created.") % {"count": result["created"]},
+        "run": run.pk,
+    }
+
+
+class BillWriter:
+    """Draft bills of one run as rows, written a chunk at a time with ON CONFLICT DO NOTHING."""
+
+    COLUMNS = (
+        "created_at",
+        "updated_at",
+        "created_by_id",
+        "kind",
+        "estate_id",
+        "building_id",
+        "unit_id",
+        "parking_space_id",
+        "payer_id",
+        "item_id",
+        "bill_run_id",
+        "period",
+        "period_start",
+        "period_end",
+        "quantity",
+        "unit_price",
+        "amount",
+        "paid_amount",
+        "refunded_amount",
+        "detail",
+        "note",
+        "status",
+        "due_date",
+        "void_reason",
+        "reminder_count",
+    )
+
+    def __init__(self, run, scope):
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(timezone.now())
+        period = scope.period
+        self.head = (now, now, run.created_by_id, BillKind.PERIODIC.value, run.estate_id)
+        self.run_id = run.pk
+        self.dates = (
+            period.label,
+            ops.adapt_datefield_value(period.start),
+            ops.adapt_datefield_value(period.end),
+        )
+        self.due = {
+            item.pk: ops.adapt_datefield_value(period.start + timedelta(days=item.due_days))
+            for item in scope.items
+        }
+        self.tail = (ZERO, ZERO)
+        self.rows = []
+        self._details = {}
+
+    def add(self, item, line, unit_id, space_id, building_id, payer_id):
+        key = json.dumps(line.detail, sort_keys=True)
+        detail = self._details.setdefault(key, key) if len(self._details) < 10000 else key
+        self.rows.append(
+            (
+                *self.head,
+                building_id,
+                unit_id,
+                space_id,
+                payer_id,
+                item.pk,
+                self.run_id,
+                *self.dates,
+                line.quantity,
+                line.unit_price,
+                line.amount,
+                *self.tail,
+                detail,
+                "",
+                BillStatus.DRAFT.value,
+                self.due[item.pk],
+                "",
+                0,
+            )
+        )
+
+    def flush(self):
+        if not self.rows:
+            return
+        if connection.vendor == "postgresql":
+            self._copy(self.rows)
+        else:
+            self._insert(self.rows)
+        self.rows = []
+
+    def _insert(self, rows):
+        table = Bill._meta.db_table
+        marks = ", ".join(["%s"] * len(self.COLUMNS))
+        sql = (
+            f"INSERT INTO {table} ({', '.join(self.COLUMNS)}) VALUES ({marks}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+
+    def _copy(self, rows):
+        """COPY into a staging table, then one INSERT … SELECT that skips existing bills."""
+        table = Bill._meta.db_table
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS billing_bill_load AS "
+                f"SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY billing_bill_load ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM billing_bill_load "
+                "ON CONFLICT DO NOTHING"
+            )
+            cursor.execute("TRUNCATE billing_bill_load")
+
+
+# Publishing ---------------------------------------------------------------------------------
+
+
+def publish_bill_run(actor, run):
+    """Publish the run's drafts (【发布】): once; a run still generating cannot be published."""
+    require_action(actor, Bill, "publish")
+    with transaction.atomic():
+        runs = BillRun.objects.select_for_update()
+        q = scope_q(BillRun, user_scope(actor))
+        run = (runs if q is None else runs.filter(q)).filter(pk=run.pk).first()
+        if run is None:
+            raise Http404
+        if run.status == BillRunStatus.PUBLISHED:
+            raise StateConflict(_("This bill run has been published already."), "already_published")
+        if run.status != BillRunStatus.GENERATED:
+            raise StateConflict(
+                _("Only a generated bill run can be published (this one is %(status)s).")
+                % {"status": run.get_status_display().lower()},
+                "not_generated",
+            )
+        ids = list(
+            Bill.objects.filter(bill_run=run, status=BillStatus.DRAFT)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        count = publish_drafts(actor, ids, events=False)
+        run.status = BillRunStatus.PUBLISHED
+        run.published_at = timezone.now()
+        run.published_by = actor
+        run.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+        record_event(run, actor, "published", _("%(count)s bills published") % {"count": count})
+    return count
