@@ -411,9 +411,11 @@ class Bill(BaseModel):
         ]
         constraints = [
             # One periodic bill per unit (or space), item and period: a second run fills gaps.
+            # A space's bill may name the unit it is billed to; two spaces of one unit are
+            # two bills, so the unit's constraint leaves space bills to the space's.
             models.UniqueConstraint(
                 fields=["unit", "item", "period"],
-                condition=Q(kind="periodic", unit__isnull=False),
+                condition=Q(kind="periodic", unit__isnull=False, parking_space__isnull=True),
                 name="bill_periodic_unit_unique",
             ),
             models.UniqueConstraint(
