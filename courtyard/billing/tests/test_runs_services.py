@@ -400,3 +400,12 @@ def test_publish_run_needs_the_permission_and_scope(finance, estate, other_estat
     with pytest.raises(Http404):
         publish_bill_run(stranger, run)
     assert Bill.objects.get().status == BillStatus.DRAFT
+
+
+def test_two_spaces_billed_to_one_unit_are_two_bills(finance, estate, unit, owner, items):
+    parking = items["parking"]
+    ParkingSpace.objects.create(estate=estate, code="P-1", unit=unit)
+    ParkingSpace.objects.create(estate=estate, code="P-2", unit=unit)
+
+    assert run_now(finance, **choice(estate, parking)).bill_count == 2
+    assert set(Bill.objects.values_list("unit", flat=True)) == {unit.pk}
