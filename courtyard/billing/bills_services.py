@@ -41,6 +41,11 @@ REASON_LENGTH = Bill._meta.get_field("void_reason").max_length
 NOTE_LENGTH = Bill._meta.get_field("note").max_length
 
 
+def field_error(name, message, code):
+    """A ValidationError about one field that keeps its code (forms and the API show both)."""
+    return ValidationError({name: ValidationError(message, code=code)})
+
+
 # Temporary bills ----------------------------------------------------------------------------
 
 
@@ -67,11 +72,9 @@ def create_temporary_bill(
     amount = parse_money(amount)
     note = (note or "").strip()
     if len(note) > NOTE_LENGTH:
-        raise ValidationError(
-            {"note": _("At most %(n)s characters.") % {"n": NOTE_LENGTH}}, code="too_long"
-        )
+        raise field_error("note", _("At most %(n)s characters.") % {"n": NOTE_LENGTH}, "too_long")
     if not item.is_active:
-        raise ValidationError({"item": _("This charge item is not in use.")}, code="inactive_item")
+        raise field_error("item", _("This charge item is not in use."), "inactive_item")
     estate_id, building_id = _place_of(unit, payer)
     if actor is not None and not user_scope(actor).covers(estate_id, building_id):
         raise Http404
@@ -125,9 +128,7 @@ def _place_of(unit, payer):
     if unit is not None:
         return unit.estate_id, unit.building_id
     if payer is None:
-        raise ValidationError(
-            {"unit": _("Choose the unit or the resident the bill is for.")}, code="no_payer"
-        )
+        raise field_error("unit", _("Choose the unit or the resident the bill is for."), "no_payer")
     from courtyard.residents.choices import OccupancyStatus
 
     home = (
@@ -137,13 +138,8 @@ def _place_of(unit, payer):
         .first()
     )
     if home is None:
-        raise ValidationError(
-            {
-                "payer": _("%(name)s lives in no unit now; choose the unit instead.")
-                % {"name": payer.name}
-            },
-            code="no_occupancy",
-        )
+        message = _("%(name)s lives in no unit now; choose the unit instead.")
+        raise field_error("payer", message % {"name": payer.name}, "no_occupancy")
     return home
 
 
@@ -391,10 +387,10 @@ def void_bill(actor, bill, reason):
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": _("Say why the bill is voided.")}, code="reason_required")
+        raise field_error("reason", _("Say why the bill is voided."), "reason_required")
     if len(reason) > REASON_LENGTH:
-        raise ValidationError(
-            {"reason": _("At most %(n)s characters.") % {"n": REASON_LENGTH}}, code="too_long"
+        raise field_error(
+            "reason", _("At most %(n)s characters.") % {"n": REASON_LENGTH}, "too_long"
         )
     with transaction.atomic():
         bill = _locked(actor, bill, "void")

@@ -38,7 +38,7 @@ from courtyard.core.scoping import require_action, scope_q, user_scope
 from courtyard.core.timeline import record_event
 
 from . import periods, pricing
-from .bills_services import publish_drafts
+from .bills_services import field_error, publish_drafts
 from .choices import PERIODIC_PRICING, BillKind, BillRunStatus, BillStatus, Pricing
 from .models import ZERO, Bill, BillRun, MeterReading, ParkingSpace
 from .selectors import item_rates, rate_for
@@ -85,8 +85,8 @@ def check_scope(actor, *, estate, buildings, cycle, period, items):
     granted = user_scope(actor)
     if buildings:
         if any(b.estate_id != estate.pk for b in buildings):
-            raise ValidationError(
-                {"buildings": _("Choose buildings of the chosen estate.")}, code="bad_building"
+            raise field_error(
+                "buildings", _("Choose buildings of the chosen estate."), "bad_building"
             )
         if not all(granted.covers(estate.pk, b.pk) for b in buildings):
             raise Http404
