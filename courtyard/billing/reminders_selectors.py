@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from courtyard.core.scoping import restrict, scope_q, user_scope
 from courtyard.estates.models import Unit
-from courtyard.residents.choices import OccupancyStatus, Role
-from courtyard.residents.models import Occupancy, Resident
+from courtyard.residents.models import Resident
 
+from .bills_services import owners_of
 from .models import ZERO, Bill, Reminder
 from .pricing import to_money
 
@@ -37,27 +37,12 @@ def bills_in_scope(user):
     return Bill.objects.all() if q is None else Bill.objects.filter(q)
 
 
-def current_owners(unit_ids):
-    """``{unit_id: Resident}``: each unit's current owner (the first registered), one query."""
-    owners = {}
-    occupancies = (
-        Occupancy.objects.filter(
-            unit_id__in=set(unit_ids), status=OccupancyStatus.CURRENT, role=Role.OWNER
-        )
-        .select_related("resident__user")
-        .order_by("unit_id", "pk")
-    )
-    for occupancy in occupancies:
-        owners.setdefault(occupancy.unit_id, occupancy.resident)
-    return owners
-
-
 def payers_of(bills):
     """``{bill_id: Resident | None}``: the bill's payer, else its unit's current owner."""
     result = {bill.pk: bill.payer if bill.payer_id else None for bill in bills}
     orphans = [bill for bill in bills if not bill.payer_id and bill.unit_id]
     if orphans:
-        owners = current_owners(bill.unit_id for bill in orphans)
+        owners = owners_of({bill.unit_id for bill in orphans})
         for bill in orphans:
             result[bill.pk] = owners.get(bill.unit_id)
     return result
@@ -156,7 +141,7 @@ def describe(raw_rows, bills, today=None):
                 found[index][value] = None
     wanted = payer_ids | {p for found in details.values() for p in found[0]}
     people = Resident.objects.in_bulk(wanted)
-    owners = current_owners(u for u in unit_ids if not details.get(("u", u), ({},))[0])
+    owners = owners_of([u for u in unit_ids if not details.get(("u", u), ({},))[0]])
     result = []
     for row in raw_rows:
         unit = units.get(row["unit_id"])

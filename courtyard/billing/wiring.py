@@ -19,7 +19,6 @@ from courtyard.residents.models import Occupancy
 
 from .models import ChargeItem
 from .pricing import to_money
-from .reminders_selectors import current_owners
 from .selectors import outstanding_bills, outstanding_total, overdue_bills
 
 REPAIR_ITEM = "repair"
@@ -66,7 +65,7 @@ def charge_paid_repair(order, actor):
     unit nor resident, or when the office has retired the repair charge item (then repairs are
     not billed here: logged, and the completion goes on).
     """
-    from .bills_services import create_temporary_bill
+    from .bills_services import create_temporary_bill, current_owner
 
     if not order.cost or (order.unit_id is None and order.resident_id is None):
         return None
@@ -74,7 +73,7 @@ def charge_paid_repair(order, actor):
     if item is None:
         logger.warning("work order %s not billed: no active charge item %r", order.pk, REPAIR_ITEM)
         return None
-    owner = current_owners([order.unit_id]).get(order.unit_id) if order.unit_id else None
+    owner = current_owner(order.unit) if order.unit_id else None
     return create_temporary_bill(
         None,
         item=item,
