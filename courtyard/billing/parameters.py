@@ -14,7 +14,7 @@ register(
     default=Decimal("3"),
     minimum=Decimal("1.5"),
     maximum=Decimal("20"),
-    label=_("Flag a meter reading whose usage exceeds its unit's median by this factor"),
+    label=_("Flag meter readings whose usage is above this multiple of the usual usage"),
     group=GROUP,
     help_text=_("A flagged reading must be accepted by a reviewer before it is billed."),
 )
@@ -24,6 +24,6 @@ register(
     default=12,
     minimum=3,
     maximum=36,
-    label=_("Months of a unit's own history used for the usage median"),
+    label=_("Months of history that give the usual (median) usage of a unit"),
     group=GROUP,
 )
