@@ -1,8 +1,37 @@
 """Form base classes: Tabler styling and foreign-key choices limited to the user's scope."""
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import mark_safe
 
 from .scoping import restrict
+
+
+class QuickSelect(forms.Select):
+    """A ``<select>`` written out here rather than through Django's widget templates.
+
+    The same markup as ``forms.Select``, but the template renderer includes one template
+    per option (~0.1 ms each): a filter listing 200 buildings took ~25 ms of a list page.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                # Usually only the chosen option has an attribute (selected): flatatt then.
+                f'<option value="{escape(option["value"])}"'
+                f"{flatatt(option['attrs']) if option['attrs'] else ''}"
+                f">{conditional_escape(option['label'])}</option>"
+                for option in options
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("\n".join(parts))
 
 
 class StyledFormMixin:
