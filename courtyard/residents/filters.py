@@ -7,6 +7,7 @@ scan. The searches (name, phone, ID, room) mark the list ``narrowed``: it is the
 from the few people found, not as sets over the whole register (see ``ResidentList``).
 """
 
+import functools
 import re
 
 import django_filters
@@ -14,6 +15,7 @@ from django.db.models import BooleanField, Expression, F, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import QuickSelect
 from courtyard.estates.choices import LIVED_IN
 from courtyard.estates.models import Building, Estate
 
@@ -66,21 +68,27 @@ class ResidentFilterSet(BaseFilterSet):
         label=_("Name, phone or last 4 digits"),
     )
     room = django_filters.CharFilter(method="filter_room", label=_("Room number"))
+    # The selects are QuickSelects: the building filter lists every building in the scope.
     estate = django_filters.ModelChoiceFilter(
-        queryset=Estate.objects.all(), method="filter_estate", label=_("Estate")
+        queryset=Estate.objects.all(), method="filter_estate", label=_("Estate"), widget=QuickSelect
     )
     building = django_filters.ModelChoiceFilter(
         queryset=Building.objects.select_related("estate"),
         method="filter_building",
         label=_("Building"),
+        widget=QuickSelect,
     )
-    role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role", label=_("Role"))
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices, method="filter_role", label=_("Role"), widget=QuickSelect
+    )
     occupied = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_occupied", label=_("Unit occupied")
+        choices=YES_NO, method="filter_occupied", label=_("Unit occupied"), widget=QuickSelect
     )
-    kind = django_filters.ChoiceFilter(choices=ResidentKind.choices, label=_("Kind"))
+    kind = django_filters.ChoiceFilter(
+        choices=ResidentKind.choices, label=_("Kind"), widget=QuickSelect
+    )
     arrears = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_arrears", label=_("In arrears")
+        choices=YES_NO, method="filter_arrears", label=_("In arrears"), widget=QuickSelect
     )
 
     class Meta:
@@ -95,9 +103,14 @@ class ResidentFilterSet(BaseFilterSet):
         field = self.form.fields["building"]
         buildings, any_label = field.queryset, field.empty_label
 
+        @functools.cache  # rendering the select asks twice (the required check, the options)
         def building_choices():
             chosen = buildings.filter(estate=estate) if estate else buildings
-            return [("", any_label)] + [(b.pk, b.name if estate else str(b)) for b in chosen]
+            # Plain values: the choices of every building in the scope, no model instances.
+            return [("", any_label)] + [
+                (pk, name if estate else f"{estate_name} {name}")
+                for pk, name, estate_name in chosen.values_list("pk", "name", "estate__name")
+            ]
 
         field.widget.choices = building_choices
 
