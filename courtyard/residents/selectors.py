@@ -1,6 +1,6 @@
 """Reads of the residents register, always through the scope gate, without a query per row."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Window
 
 from courtyard.core import approvals
 from courtyard.core.files import attachments_of
@@ -18,10 +18,16 @@ def may_see_identity(user):
 
 
 def _occupancies(statuses, to_attr):
+    """The units of a list's people (page, export, API): what those show, nothing more."""
     return Prefetch(
         "occupancies",
         queryset=Occupancy.objects.filter(status__in=statuses)
         .select_related("unit", "unit__entrance", "estate", "building")
+        .only(
+            *("resident", "unit", "estate", "building", "role", "relation", "status"),
+            *("move_in", "move_out", "unit__room_no", "unit__entrance__name"),
+            *("estate__name", "building__name"),
+        )
         .order_by("-role", "unit_id"),
         to_attr=to_attr,
     )
@@ -55,6 +61,26 @@ def narrowed(queryset):
     queryset = queryset.all()
     setattr(queryset.query, NARROWED, True)
     return queryset
+
+
+def is_narrowed(queryset):
+    return getattr(queryset.query, NARROWED, False)
+
+
+TOTAL = "residents_list_total"
+
+
+def counted_slice(queryset, offset, limit):
+    """One page of a narrowed list and the list's length, from one query: ``(rows, count)``.
+
+    ``COUNT(*) OVER ()`` counts the people found in the same pass that sorts them for the
+    page, instead of finding them a second time for a separate COUNT (a room number's
+    1,000 people on PostgreSQL: ~10 ms each time). Only for narrowed lists: on the whole
+    register it would read every person where the page stops after 25. ``count`` is None
+    when no row comes back (nobody found, or a page past the end): ask ``count()`` then.
+    """
+    rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[offset : offset + limit])
+    return rows, (getattr(rows[0], TOTAL) if rows else None)
 
 
 def _list(user, status):
