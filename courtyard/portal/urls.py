@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import repair_views, views
+from . import bill_views, repair_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -20,4 +20,9 @@ urlpatterns = [
     path("repairs/<int:pk>/reject/", repair_views.repair_reject, name="repair_reject"),
     path("repairs/<int:pk>/rate/", repair_views.repair_rate, name="repair_rate"),
     path("repairs/<int:pk>/cancel/", repair_views.repair_cancel, name="repair_cancel"),
+    path("bills/", bill_views.bill_list, name="bills"),
+    path("bills/how-to-pay/", bill_views.how_to_pay, name="bill_how_to_pay"),
+    path("bills/<int:pk>/", bill_views.bill_detail, name="bill_detail"),
+    path("payments/", bill_views.payment_list, name="payments"),
+    path("payments/<int:pk>/receipt/", bill_views.payment_receipt, name="payment_receipt"),
 ]
