@@ -10,6 +10,7 @@ from courtyard.core.api import install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.portal.api import router as portal_router
+from courtyard.portal.bill_api import router as portal_bills_router
 from courtyard.portal.repair_api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
 from courtyard.repairs.report_api import router as repair_report_router
@@ -35,5 +36,6 @@ api.add_router("/", portal_router)
 api.add_router("/", approvals_router)
 api.add_router("/", repair_report_router)
 api.add_router("/", portal_repairs_router)
+api.add_router("/", portal_bills_router)
 api.add_router("/", billing_router)
 api.add_router("/", system_router)
