@@ -124,7 +124,8 @@ def test_cashier_records_one_payment_for_two_bills_and_shows_the_receipt(
     assert response["Location"] == url("payment_receipt", payment.pk)
     assert payment.amount == D("378.75") and payment.method == "wechat"
     assert payment.payer == owner and payment.reference == "4200001234"
-    assert all(b.status == BillStatus.PAID for b in Bill.objects.filter(pk__in=[b.pk for b in bills]))
+    stored = Bill.objects.filter(pk__in=[b.pk for b in bills])
+    assert all(b.status == BillStatus.PAID for b in stored)
     receipt = signed_in.get(response["Location"])
     content = receipt.content.decode()
     assert payment.number in content and "叁佰柒拾捌元柒角伍分" in content
