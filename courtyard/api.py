@@ -9,6 +9,7 @@ from courtyard.billing.api import router as billing_router
 from courtyard.core.api import install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
+from courtyard.notices.api import router as notices_router
 from courtyard.portal.api import router as portal_router
 from courtyard.portal.bill_api import router as portal_bills_router
 from courtyard.portal.repair_api import router as portal_repairs_router
@@ -39,3 +40,4 @@ api.add_router("/", portal_repairs_router)
 api.add_router("/", portal_bills_router)
 api.add_router("/", billing_router)
 api.add_router("/", system_router)
+api.add_router("/", notices_router)

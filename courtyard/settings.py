@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "courtyard.residents",
     "courtyard.repairs",
     "courtyard.billing",
+    "courtyard.notices",
     "courtyard.system",
     "courtyard.portal",
 ]

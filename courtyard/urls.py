@@ -15,6 +15,7 @@ urlpatterns = [
     path("residents/", include("courtyard.residents.urls")),
     path("repairs/", include("courtyard.repairs.urls")),
     path("billing/", include("courtyard.billing.urls")),
+    path("notices/", include("courtyard.notices.urls")),
     path("system/", include("courtyard.system.urls")),
     path("portal/", include("courtyard.portal.urls")),
     path("maintenance/", maintenance_notice, name="maintenance_notice"),
