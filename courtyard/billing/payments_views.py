@@ -177,6 +177,7 @@ def cashier(request):
         "residents": selectors.find_residents(request.user, query, estate_id) if query else [],
         "rows": rows,
         "total": _total(rows),
+        "ticked": sum(1 for row in rows if row["checked"]),
         "owed": sum((row["outstanding"] for row in rows), Decimal("0.00")),
         "form": form,
         **who,
