@@ -76,13 +76,17 @@ def _in_scope(queryset, user, estate_id):
 
 
 def find_units(user, text, estate_id=None):
-    """Units whose room number is ``text`` (or starts with it), in the cashier's scope."""
+    """Units whose room number is ``text`` (else starts with it), in the cashier's scope."""
     text = (text or "").strip()
     if not text or not has_action(user, Payment, "add"):
-        return Unit.objects.none()
-    units = Unit.objects.select_related("estate", "building", "entrance")
-    units = _in_scope(units, user, estate_id).filter(room_no__startswith=text)
-    return units.order_by("estate_id", "building__name", "entrance__name", "room_no")[:SEARCH_LIMIT]
+        return []
+    units = _in_scope(
+        Unit.objects.select_related("estate", "building", "entrance"), user, estate_id
+    )
+    order = ("estate_id", "building__name", "entrance__name", "room_no")
+    # The exact number first: it is what a cashier types, and the room number's index finds it.
+    found = list(units.filter(room_no=text).order_by(*order)[:SEARCH_LIMIT])
+    return found or list(units.filter(room_no__startswith=text).order_by(*order)[:SEARCH_LIMIT])
 
 
 def find_residents(user, text, estate_id=None):

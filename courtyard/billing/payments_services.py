@@ -258,7 +258,7 @@ def record_payment(
         _check_payer(payer, bills)
         total = sum((amount for _bill, amount in parsed), ZERO)
         payment = Payment.objects.create(
-            number=next_number(RECEIPT_PREFIX, timezone.localtime(paid_at).year),
+            number=next_number(RECEIPT_PREFIX),
             estate_id=bills[0].estate_id,
             payer=payer,
             payer_name=payer.name if payer is not None else "",
