@@ -14,7 +14,7 @@ class RemindForm(StyledForm):
         label=_("How"),
         choices=ReminderChannel.choices,
         initial=ReminderChannel.SMS,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     outcome = forms.ChoiceField(
         label=_("Call outcome"),
