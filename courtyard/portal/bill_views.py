@@ -18,6 +18,7 @@ from courtyard.billing.choices import Pricing as P
 from courtyard.billing.models import ZERO, Bill, Payment, PaymentAllocation
 from courtyard.billing.payments_views import receipt_lines
 from courtyard.billing.payments_words import amount_in_words
+from courtyard.billing.pricing import to_money
 from courtyard.billing.wiring import PAYMENT_INSTRUCTIONS
 from courtyard.core import parameters
 from courtyard.core.access import RESIDENT, access
@@ -95,6 +96,13 @@ def by_place(bills):
     return list(places.values())
 
 
+def shown_rate(value):
+    """2.5000 → 2.50, 0.6250 → 0.625: a rate with the decimals it has, at least two."""
+    rate = Decimal(str(value))
+    cents = rate.quantize(Decimal("0.01"))
+    return cents if rate == cents else rate.normalize()
+
+
 def calculation(bill):
     """How the amount came about, as lines a resident can follow."""
     detail, pricing = bill.detail or {}, bill.item.pricing
@@ -103,14 +111,14 @@ def calculation(bill):
             _("%(area)s m² × ¥%(rate)s per m² per month × %(months)s month(s)")
             % {
                 "area": detail["area"],
-                "rate": detail.get("rate", bill.unit_price),
+                "rate": shown_rate(detail.get("rate", bill.unit_price)),
                 "months": detail.get("months", 1),
             }
         ]
     if pricing in (P.PER_UNIT, P.PER_SPACE) and "months" in detail:
         return [
             _("¥%(rate)s per month × %(months)s month(s)")
-            % {"rate": bill.unit_price, "months": detail["months"]}
+            % {"rate": shown_rate(bill.unit_price), "months": detail["months"]}
         ]
     if pricing == P.METERED and "usage" in detail:
         lines = [_("Usage %(usage)s") % {"usage": detail["usage"]}]
@@ -119,10 +127,8 @@ def calculation(bill):
                 _("%(usage)s × ¥%(rate)s = ¥%(amount)s")
                 % {
                     "usage": tier["usage"],
-                    "rate": tier["rate"],
-                    "amount": (Decimal(tier["usage"]) * Decimal(tier["rate"])).quantize(
-                        Decimal("0.01")
-                    ),
+                    "rate": shown_rate(tier["rate"]),
+                    "amount": to_money(Decimal(tier["usage"]) * Decimal(tier["rate"])),
                 }
             )
         return lines

@@ -160,7 +160,7 @@ def test_a_bill_shows_its_calculation_and_payments(portal, bills, cashier):
     payment = record_payment(cashier, allocations=[(bill, Decimal("100.00"))], method="wechat")
     response = portal.get(f"/portal/bills/{bill.pk}/")
     assert response.status_code == 200
-    assert response.context["calculation"] == ["88.50 m² × ¥2.5000 per m² per month × 1 month(s)"]
+    assert response.context["calculation"] == ["88.50 m² × ¥2.50 per m² per month × 1 month(s)"]
     content = response.content.decode()
     assert payment.number in content and f"/portal/payments/{payment.pk}/receipt/" in content
     assert "¥121.25" in content  # still to pay

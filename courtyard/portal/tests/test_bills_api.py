@@ -69,7 +69,7 @@ def test_one_bill_with_calculation_and_payments(api, resident, bills, unit):
         cashier, allocations=[(bills["unpaid"], Decimal("21.25"))], method="pos"
     )
     body = api(resident).get(f"/portal/bills/{bills['unpaid'].pk}").json()
-    assert body["calculation"] == ["88.50 m² × ¥2.5000 per m² per month × 1 month(s)"]
+    assert body["calculation"] == ["88.50 m² × ¥2.50 per m² per month × 1 month(s)"]
     assert body["payments"] == [
         {
             "payment": payment.pk,
