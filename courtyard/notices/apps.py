@@ -8,6 +8,14 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Announcements")
 
     def ready(self):
-        from courtyard.core import modules
+        from courtyard.core import approvals, modules
+
+        from . import message_texts, services, tasks  # noqa: F401  (texts, periodic task)
 
         modules.attach("notices", app_label="notices")
+        approvals.register_kind(
+            services.APPROVAL_KIND,
+            label=_("Announcement"),
+            on_approved=services.on_approved,
+            on_rejected=services.on_rejected,
+        )
