@@ -84,6 +84,15 @@ REPAIRS_TECHNICIAN = (
     "repairs.complete_workorder",
 )
 
+# Announcements: customer service sees, writes and submits them; publishing now, withdrawing
+# and comment moderation stay with the administrator (or a role given them).
+NOTICES_CLERK = (
+    "notices.view_*",
+    "notices.add_notice",
+    "notices.change_notice",
+    "notices.submit_notice",
+)
+
 # Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
 DEFAULT_ROLES = (
     DefaultRole(ADMINISTRATOR, "全部权限 · Administrator — every permission", ("*",)),
@@ -94,7 +103,7 @@ DEFAULT_ROLES = (
             "estates.view_*",
             *RESIDENTS_CLERK,
             *REPAIRS_CLERK,
-            "notices.view_*",
+            *NOTICES_CLERK,
         ),
     ),
     DefaultRole(
