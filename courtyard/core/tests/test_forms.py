@@ -34,3 +34,20 @@ def test_quick_select_matches_django(choices, value, attrs):
     django = forms.Select(choices=choices).render("x", value, attrs)
     quick = QuickSelect(choices=choices).render("x", value, attrs)
     assert normalised(quick) == normalised(django)
+
+
+@pytest.mark.django_db
+def test_quick_select_of_model_choices():
+    from courtyard.estates.models import Estate
+    from tests.factories import EstateFactory
+
+    chosen = EstateFactory(name="翠湖花园")
+    EstateFactory(name="滨江苑")
+    django = forms.ModelChoiceField(Estate.objects.all())
+    quick = forms.ModelChoiceField(Estate.objects.all(), widget=QuickSelect)
+    for value in (None, chosen.pk):
+        html = quick.widget.render("estate", value, {"id": "id_estate"})
+        assert normalised(html) == normalised(
+            django.widget.render("estate", value, {"id": "id_estate"})
+        )
+        assert (f'<option value="{chosen.pk}" selected>' in html) == (value is not None)
