@@ -72,6 +72,8 @@ def describe(rate, item=None):
     """Attach the words a page shows for ``rate``: figure, tier lines, the use it is for."""
     item = item or rate.item
     rate.figure = figure(rate.rate)
+    if item.pricing == Pricing.FIXED and not rate.rate:
+        rate.figure = _("typed on each bill")
     rate.tier_lines = tier_lines(rate, rate_unit(item))
     rate.use_text = use_label(item, rate.unit_use)
     return rate

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.tables import Column, Table
 
-from .items_selectors import applies_to_text, figure, rate_unit, use_label
+from .items_selectors import applies_to_text, describe, rate_unit, use_label
 
 
 class DefaultRateColumn(Column):
@@ -15,7 +15,8 @@ class DefaultRateColumn(Column):
         unit = rate_unit(obj)
         parts = []
         for rate in rates:
-            text = f"{figure(rate.rate)} / {unit}" if unit else figure(rate.rate)
+            describe(rate, obj)
+            text = f"{rate.figure} / {unit}" if unit else rate.figure
             if rate.tiers:
                 text += " " + str(_("(tiered)"))
             if rate.unit_use:

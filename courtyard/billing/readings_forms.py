@@ -44,11 +44,13 @@ class GridForm(StyledForm):
     read_on = forms.DateField(label=_("Read on"), widget=DATE, required=False)
 
     def __init__(self, data=None, *, user, **kwargs):
+        if data is not None and not data.get("read_on"):
+            data = data.copy()  # the grid shows the day it assumes: today
+            data["read_on"] = timezone.localdate().isoformat()
         super().__init__(data, **kwargs)
         buildings = grid_buildings(user)
         self.fields["building"].queryset = buildings
         self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} · {b.name}"
-        self.fields["read_on"].help_text = _("Empty: today.")
         self.initial.setdefault("period", current_month())
         self.initial.setdefault("meter_type", MeterType.WATER)
 

@@ -295,7 +295,7 @@ def test_import_with_a_bad_row_saves_nothing_and_lists_every_error(
             [*place, rooms[0].room_no, "水", THIS_MONTH, 141],
             [*place, rooms[1].room_no, "水", THIS_MONTH, 120],  # below the previous 130
             [*place, "9999", "水", THIS_MONTH, 1],  # no such room
-            [place[0], "99栋", place[2], "101", "水", THIS_MONTH, 1],  # no such building
+            [place[0], "无此楼", place[2], "101", "水", THIS_MONTH, 1],  # no such building
             [*place, rooms[2].room_no, "蒸汽", THIS_MONTH, 1],
             [*place, rooms[3].room_no, "水", "", 1],
         ]
@@ -381,3 +381,13 @@ def test_export_writes_the_filtered_readings(
     rows = list(load_workbook(job.output_file.open("rb")).active.iter_rows(values_only=True))
     assert rows[0][:6] == ("Month", "Estate", "Building", "Entrance", "Room number", "Meter")
     assert len(rows) == 5 and {row[0] for row in rows[1:]} == {LAST_MONTH}
+
+
+def test_reader_who_may_not_correct_sees_saved_rows_locked(client, rooms, estate):
+    make_reading(rooms[0], "water", THIS_MONTH, "140", "130")
+    reader = make_user("reader", "billing.add_meterreading", estates=[estate])
+    client.force_login(reader)
+    content = client.get(url("reading_grid"), grid_params(rooms[0])).content.decode()
+    row = content[content.index(f'name="r-{rooms[0].pk}"') :].split("</tr>")[0]
+    assert "readonly" in row and "Saved" in row and "no_change" not in row
+    assert "Saved readings are locked for you" in content

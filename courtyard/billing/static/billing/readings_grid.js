@@ -39,15 +39,20 @@
     }
     if (isNaN(value)) {
       usage.textContent = "";
-      row.classList.add("is-below");
+      row.classList.add("is-below", "is-changed");
       note.textContent = grid.dataset.msgBad;
-      return changed;
+      return true;
     }
-    if (changed) row.classList.add("is-changed");
+    // A saved figure shows its usage; its state is the badge beside it.
+    if (!changed) {
+      usage.textContent = previous === null ? "0.00" : (value - previous).toFixed(2);
+      return false;
+    }
+    row.classList.add("is-changed");
     if (previous === null) {
       usage.textContent = "0.00";
-      if (changed) note.textContent = grid.dataset.msgFirst;
-      return changed;
+      note.textContent = grid.dataset.msgFirst;
+      return true;
     }
     var used = value - previous;
     usage.textContent = used.toFixed(2);
@@ -60,7 +65,7 @@
         factor: factor, median: median.toFixed(2)
       });
     }
-    return changed;
+    return true;
   }
 
   function refreshCount() {
