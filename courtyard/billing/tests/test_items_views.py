@@ -375,3 +375,10 @@ def test_export_writes_the_filtered_spaces(
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Space number"
     assert [row[0] for row in rows[1:]] == ["B1-001"]
+
+
+def test_system_parameters_page_links_to_the_fee_standards(client):
+    admin = make_user("root", superuser=True)
+    client.force_login(admin)
+    content = client.get(reverse("system:parameters")).content.decode()
+    assert url("chargerate_list") in content
