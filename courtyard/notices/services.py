@@ -341,9 +341,7 @@ def on_approved(request, actor):
 
 def on_rejected(request, actor, reason):
     """Approval-engine callback: back to the author with the reason."""
-    notice = (
-        Notice.objects.select_for_update().select_related("created_by").get(pk=request.object_id)
-    )
+    notice = Notice.objects.select_for_update().get(pk=request.object_id)
     if notice.status != S.PENDING_REVIEW:
         raise StateConflict(_("This announcement is no longer awaiting review."), "not_pending")
     notice.status = S.REJECTED
