@@ -32,6 +32,7 @@ from courtyard.core.models import TimelineEvent
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.models import Occupancy
 
+from . import rollup
 from .choices import URGENCY_RANK, Source, Urgency, WorkOrderStatus
 from .models import FollowUp, RepairCategory, TechnicianSkill, WorkOrder, WorkOrderSequence
 from .services import sla_hours
@@ -91,7 +92,9 @@ def seed_repairs(now=None):
         _seed_skills(tech)
     if WorkOrder.objects.exists() or tech is None:
         return 0
-    return _seed_orders(tech, now or timezone.now())
+    created = _seed_orders(tech, now or timezone.now())
+    rollup.rebuild()  # written with bulk_create, around the services
+    return created
 
 
 def _grant_default_roles():

@@ -380,3 +380,106 @@ class WorkOrderSequence(models.Model):
 
     def __str__(self):
         return f"{self.estate_id}/{self.year}: {self.last_number}"
+
+
+class WorkOrderDailyFigure(models.Model):
+    """The work orders reported on one day in one building (or in one estate's public areas),
+    counted and summed for the statistics; kept by ``repairs.rollup``."""
+
+    day = models.DateField(_("day"))
+    estate = models.ForeignKey(
+        "estates.Estate", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    building = models.ForeignKey(
+        "estates.Building", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    orders = models.PositiveIntegerField(default=0)
+    # Orders per current status.
+    submitted = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    dispatched = models.PositiveIntegerField(default=0)
+    in_progress = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    # Response (accepted − reported) and resolution (completed − reported) times.
+    responded = models.PositiveIntegerField(default=0)
+    response_hours = models.FloatField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    resolution_hours = models.FloatField(default=0)
+    # Deadlines of the orders not cancelled, and those answered or resolved after them.
+    response_due = models.PositiveIntegerField(default=0)
+    response_late = models.PositiveIntegerField(default=0)
+    resolution_due = models.PositiveIntegerField(default=0)
+    resolution_late = models.PositiveIntegerField(default=0)
+    # Deadlines still running: each is a breach once it has passed, so the statistics compare
+    # them with the time of reading (all passed, none, or that day's orders looked at).
+    unanswered = models.PositiveIntegerField(default=0)
+    unanswered_due_first = models.DateTimeField(null=True)
+    unanswered_due_last = models.DateTimeField(null=True)
+    unresolved = models.PositiveIntegerField(default=0)
+    unresolved_due_first = models.DateTimeField(null=True)
+    unresolved_due_last = models.DateTimeField(null=True)
+    reopened = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+
+    scope_estate_lookup = "estate"
+    scope_building_lookup = "building"
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["day", "estate", "building"], name="workorder_figure_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.estate_id}/{self.building_id}: {self.orders}"
+
+
+class WorkOrderDailyCategory(models.Model):
+    """The work orders reported on one day in one building (or one estate's public areas) and
+    one category; kept by ``repairs.rollup`` with ``WorkOrderDailyFigure``."""
+
+    day = models.DateField(_("day"))
+    estate = models.ForeignKey(
+        "estates.Estate", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    building = models.ForeignKey(
+        "estates.Building", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    category = models.ForeignKey(
+        RepairCategory, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    orders = models.PositiveIntegerField(default=0)
+
+    scope_estate_lookup = "estate"
+    scope_building_lookup = "building"
+
+    class Meta:
+        default_permissions = ()
+        indexes = [
+            # Read per category without the rows: the statistics' only use of this table.
+            models.Index(
+                fields=["category", "day", "estate", "building", "orders"],
+                name="workorder_category_day",
+            ),
+            models.Index(fields=["day"], name="workorder_category_figure_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.estate_id}/{self.building_id}/{self.category_id}: {self.orders}"
+
+
+class WorkOrderFigureDay(models.Model):
+    """Whether one day's rollup rows (``WorkOrderDailyFigure``, ``WorkOrderDailyCategory``) add
+    up its work orders: a change to an order marks its day stale (read from the orders) until
+    the day is summed again."""
+
+    day = models.DateField(_("day"), unique=True)
+    is_current = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.day}: {'current' if self.is_current else 'stale'}"

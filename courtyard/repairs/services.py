@@ -37,7 +37,7 @@ from courtyard.core.messaging import queue_message
 from courtyard.core.scoping import has_action, restrict, user_scope
 from courtyard.core.timeline import record_event
 
-from . import hooks
+from . import hooks, rollup
 from .choices import (
     ASSIGNED_STATUSES,
     MAX_PHOTOS,
@@ -293,6 +293,7 @@ def _create(actor, order, photos):
             response_due=order.response_due, resolution_due=order.resolution_due
         )
         _attach_photos(order, photos, actor, PhotoPurpose.REPORT)
+        rollup.order_changed(order)
         record_event(
             order,
             actor,
@@ -440,6 +441,8 @@ def _lock(actor, order, action, allowed, *, permission=None, resident=False):
 def _finish(order, locked, fields):
     """Save the locked row and bring the caller's object up to date."""
     locked.save(update_fields=[*fields, "updated_at"])
+    if fields:
+        rollup.order_changed(locked)
     for field in WorkOrder._meta.concrete_fields:
         setattr(order, field.attname, getattr(locked, field.attname))
     return order

@@ -1,8 +1,11 @@
 """Repair statistics (【报修统计】): figures over the work orders a user may see.
 
-The figures are a few aggregate queries over ``selectors.visible_work_orders(user)`` narrowed to the
-top bar's estate and to the orders *reported* in ``[start, end)``. Python only walks the
-aggregated rows (periods, categories, buildings), never the orders themselves.
+The figures are those of ``selectors.visible_work_orders(user)`` narrowed to the top bar's
+estate and to the orders *reported* in ``[start, end)``. They are read from the daily rollup
+(``repairs.rollup``: per day, estate, building and category), in the same data scope; a day
+the rollup does not hold up to date is read from its orders, and so are the orders of a day
+whose running deadlines "now" falls between. The recurring units and categories are one
+grouped read of the orders. Python only walks aggregated rows, never the orders themselves.
 
 Definitions:
 - response time = accepted_at − created_at (orders accepted); resolution time =
@@ -19,23 +22,21 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, DateField, F, FloatField, Func, Q, Sum
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
+from django.db.models import Count, DateField, Func, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from courtyard.core.scoping import has_action, narrow_to_estate, user_scope
+from courtyard.core.scoping import has_action, narrow_to_estate, scope_q, user_scope
 from courtyard.estates.models import Building, Estate, Unit
 
-from . import selectors
-from .choices import UNRESOLVED_STATUSES, WorkOrderStatus
-from .models import RepairCategory, WorkOrder
+from . import rollup, selectors
+from .choices import WorkOrderStatus
+from .models import RepairCategory, WorkOrder, WorkOrderDailyCategory, WorkOrderDailyFigure
 
 DAY, WEEK, MONTH = "day", "week", "month"
-# A year of a large estate group is three full scans (about a second at 500,000 orders): the
-# page and the API keep the figures this long per data scope, range and language.
+# The page and the API keep the figures this long per data scope, range and language.
 CACHE_SECONDS = 300
-GRANULARITIES = {DAY: TruncDay, WEEK: TruncWeek, MONTH: TruncMonth}
 TOP = 10  # rows in the "recurs most" tables
 
 
@@ -131,28 +132,12 @@ def _step_start(day, granularity):
     return day
 
 
-def trend(orders, period):
-    """Orders reported per day / week / month, with zeros for the steps without any.
-
-    PostgreSQL truncates with ``TruncDay/TruncWeek/TruncMonth`` in the current time zone;
-    on SQLite the database groups by local day and the (at most ~1,100) days are folded into
-    weeks or months here."""
+def _local_day(orders, period):
+    """The expression of an order's local report day."""
     if orders.db and connections[orders.db].vendor == "sqlite":
         offset = timezone.localtime(period.since).utcoffset().total_seconds() // 60
-        step = SqliteLocalDate("created_at", offset)
-    else:
-        trunc = GRANULARITIES.get(period.granularity, TruncDay)
-        step = trunc("created_at", tzinfo=timezone.get_current_timezone())
-    rows = orders.annotate(step=step).values("step").annotate(count=Count("pk")).order_by()
-    counts = {}
-    for value, count in rows.values_list("step", "count"):
-        if isinstance(value, str):
-            value = date.fromisoformat(value)
-        elif isinstance(value, datetime):
-            value = timezone.localtime(value).date()
-        key = _step_start(value, period.granularity)
-        counts[key] = counts.get(key, 0) + count
-    return [{"period": start, "count": counts.get(start, 0)} for start in _periods(period)]
+        return SqliteLocalDate("created_at", offset)
+    return TruncDate("created_at", tzinfo=timezone.get_default_timezone())
 
 
 def _names(model, ids, label=str):
@@ -161,124 +146,207 @@ def _names(model, ids, label=str):
     return {obj.pk: label(obj) for obj in model.objects.filter(pk__in=set(ids) - {None})}
 
 
-class HoursBetween(Func):
-    """Hours from ``start`` to ``end`` with the database's own date arithmetic (SQLite's
-    Python functions for datetime differences would be called once per row)."""
-
-    output_field = FloatField()
-    arity = 2
-
-    def as_sql(self, compiler, connection, **extra):
-        end, start = (compiler.compile(e) for e in self.source_expressions)
-        if connection.vendor == "sqlite":
-            sql = f"((julianday({end[0]}) - julianday({start[0]})) * 24.0)"
-        elif connection.vendor == "postgresql":
-            sql = f"(EXTRACT(EPOCH FROM ({end[0]} - {start[0]})) / 3600.0)"
-        else:  # pragma: no cover - other backends
-            sql = f"(TIMESTAMPDIFF(SECOND, {start[0]}, {end[0]}) / 3600.0)"
-        return sql, (*end[1], *start[1])
-
-
-def _hours(value):
-    return None if value is None else round(float(value), 1)
-
-
 def _rate(part, whole):
     return round(100 * part / whole, 1) if whole else None
 
 
-def _grouped(orders, now):
-    """One scan: per (estate, building, category, status) the counts and sums every KPI needs.
-    The groups are few (buildings × categories × states), whatever the number of orders."""
-    not_cancelled = ~Q(status=WorkOrderStatus.CANCELLED)
-    response_breach = Q(accepted_at__gt=F("response_due")) | Q(
-        accepted_at__isnull=True, response_due__lt=now
-    )
-    resolution_breach = Q(completed_at__gt=F("resolution_due")) | Q(
-        completed_at__isnull=True, status__in=UNRESOLVED_STATUSES, resolution_due__lt=now
-    )
-    return list(
-        orders.values("estate_id", "building_id", "category_id", "status")
-        .annotate(
-            n=Count("pk"),
-            accepted=Count("accepted_at"),
-            response_sum=Sum(HoursBetween("accepted_at", "created_at")),
-            completed=Count("completed_at"),
-            resolution_sum=Sum(HoursBetween("completed_at", "created_at")),
-            n_response_due=Count("pk", filter=not_cancelled & Q(response_due__isnull=False)),
-            response_breaches=Count(
-                "pk", filter=not_cancelled & Q(response_due__isnull=False) & response_breach
-            ),
-            n_resolution_due=Count("pk", filter=not_cancelled & Q(resolution_due__isnull=False)),
-            resolution_breaches=Count(
-                "pk", filter=not_cancelled & Q(resolution_due__isnull=False) & resolution_breach
-            ),
-            reopened=Count("pk", filter=Q(reopen_count__gt=0)),
-            rated=Count("rating"),
-            rating_sum=Sum("rating"),
-        )
-        .order_by()
-    )
+# What the rollup rows sum (every count and sum but the running deadlines).
+SUMMED = tuple(name for name in rollup.FIELDS if not name.startswith(("unanswered", "unresolved")))
+RUNNING = ("unanswered", "unresolved")  # each with a _due_first and a _due_last
+PER_DAY = {"orders": Sum} | {
+    name: aggregate
+    for kind in RUNNING
+    for name, aggregate in ((kind, Sum), (f"{kind}_due_first", Min), (f"{kind}_due_last", Max))
+}
 
 
-def kpis(groups):
+@dataclass
+class Tally:
+    """The figures of a range before they are shown: the sums, the orders per building and
+    per category, and per day the orders and the deadlines still running."""
+
+    totals: dict = field(default_factory=lambda: dict.fromkeys(SUMMED, 0))
+    buildings: dict = field(default_factory=dict)  # (estate, building) → orders
+    categories: dict = field(default_factory=dict)  # category → orders
+    days: dict = field(default_factory=dict)  # day → {"orders", "unanswered", …}
+    response_breaches: int = 0  # running deadlines passed by the time of reading
+    resolution_breaches: int = 0
+
+    def add(self, row):
+        """The sums of one estate and building (a rollup row, or the same over orders)."""
+        for name in SUMMED:
+            self.totals[name] += row[name] or 0
+        key = (row["estate_id"], row["building_id"])
+        self.buildings[key] = self.buildings.get(key, 0) + row["orders"]
+
+    def add_category(self, category, orders):
+        self.categories[category] = self.categories.get(category, 0) + orders
+
+    def add_day(self, row):
+        """One day's orders and running deadlines (summed, or a part of them)."""
+        day = row["day"]
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        elif isinstance(day, datetime):
+            day = timezone.localtime(day).date()
+        known = self.days.setdefault(day, dict.fromkeys(PER_DAY))
+        for name in PER_DAY:
+            if name.endswith("_first"):
+                known[name] = rollup.widen(min, known[name], row[name])
+            elif name.endswith("_last"):
+                known[name] = rollup.widen(max, known[name], row[name])
+            else:
+                known[name] = (known[name] or 0) + (row[name] or 0)
+
+    def settle(self, now):
+        """Count the running deadlines of the days where all have passed by ``now``; return,
+        per kind, the days where only some have (their orders are looked at)."""
+        undecided = {kind: [] for kind in RUNNING}
+        for day, known in self.days.items():
+            for kind in RUNNING:
+                if not known[kind]:
+                    continue
+                if known[f"{kind}_due_last"] < now:
+                    self._breached(kind, known[kind])
+                elif known[f"{kind}_due_first"] < now:
+                    undecided[kind].append(day)
+        return undecided
+
+    def _breached(self, kind, count):
+        if kind == "unanswered":
+            self.response_breaches += count
+        else:
+            self.resolution_breaches += count
+
+
+def _grouped(stored, keys, aggregates):
+    """Rollup rows summed per ``keys`` (the annotations take a prefix: a name of their own
+    would clash with the row's field)."""
+    rows = stored.values(*keys).annotate(
+        **{rollup.PREFIX + name: aggregate(name) for name, aggregate in aggregates.items()}
+    )
+    return [
+        {
+            **{key: row[key] for key in keys},
+            **{name: row[rollup.PREFIX + name] for name in aggregates},
+        }
+        for row in rows
+    ]
+
+
+def stored(model, user, period, estate_id=None):
+    """The rollup rows (``model``) of ``period`` for the orders ``user`` may see: as
+    ``visible_work_orders``, the orders' view permission and the data scope by the same
+    estate and building lookups."""
+    if not has_action(user, WorkOrder, "view"):
+        return model.objects.none()
+    rows = model.objects.filter(day__gte=period.start, day__lte=period.end).order_by()
+    q = scope_q(model, user_scope(user))
+    return narrow_to_estate(rows if q is None else rows.filter(q), estate_id)
+
+
+def tally(user, period, orders, estate_id=None, now=None):
+    """The figures of ``orders`` (``orders_in``): the days the rollup holds up to date from it
+    (three grouped reads), the other days from the orders, then the running deadlines."""
+    now = now or timezone.now()
+    result = Tally()
+    stale = rollup.stale_days(period.start, period.end)
+    figures = stored(WorkOrderDailyFigure, user, period, estate_id)
+    categories = stored(WorkOrderDailyCategory, user, period, estate_id)
+    if stale:
+        figures, categories = figures.exclude(day__in=stale), categories.exclude(day__in=stale)
+    for row in _grouped(figures, rollup.BUILDING, dict.fromkeys(SUMMED, Sum)):
+        result.add(row)
+    for row in _grouped(figures, ("day",), PER_DAY):
+        result.add_day(row)
+    for row in _grouped(categories, ("category_id",), {"orders": Sum}):
+        result.add_category(row["category_id"], row["orders"])
+    if stale:
+        day = _local_day(orders, period)
+        rows = rollup.summed(orders.filter(rollup.reported_on(stale)).annotate(day=day), "day")
+        for row in rows:
+            result.add_category(row["category_id"], row["orders"])
+        for row in rollup.fold(rows, rollup.BUILDING):
+            result.add(row)
+        for row in rollup.fold(rows, ("day",)):
+            result.add_day(row)
+    _settle(result, user, estate_id, now)
+    return result
+
+
+def _settle(result, user, estate_id, now):
+    """The running deadlines passed by ``now``: from the earliest and latest per day, and for
+    the days where ``now`` lies between them from those days' orders."""
+    undecided = result.settle(now)
+    if not (undecided["unanswered"] or undecided["unresolved"]):
+        return
+    answer, resolve = (rollup.reported_on(undecided[kind]) for kind in RUNNING)
+    # Only those days' orders: with the whole range in the query SQLite would walk the range.
+    orders = narrow_to_estate(selectors.visible_work_orders(user), estate_id).order_by()
+    counts = orders.filter(answer | resolve).aggregate(
+        unanswered=Count("pk", filter=rollup.UNANSWERED & Q(response_due__lt=now) & answer),
+        unresolved=Count("pk", filter=rollup.UNRESOLVED & Q(resolution_due__lt=now) & resolve),
+    )
+    result.response_breaches += counts["unanswered"]
+    result.resolution_breaches += counts["unresolved"]
+
+
+def trend(result, period):
+    """Orders reported per day / week / month, with zeros for the steps without any."""
+    counts = {}
+    for day, known in result.days.items():
+        key = _step_start(day, period.granularity)
+        counts[key] = counts.get(key, 0) + known["orders"]
+    return [{"period": start, "count": counts.get(start, 0)} for start in _periods(period)]
+
+
+def kpis(result):
     """Totals, average response / resolution hours, SLA breach and reopen rates."""
-
-    def total(key):
-        return sum(group[key] or 0 for group in groups)
+    totals = result.totals
 
     def average(key, count):
-        n = total(count)
-        return round(float(total(key)) / n, 1) if n else None
+        n = totals[count]
+        return round(float(totals[key]) / n, 1) if n else None
 
-    cancelled = sum(g["n"] for g in groups if g["status"] == WorkOrderStatus.CANCELLED)
-    rated = total("rated")
+    response_breaches = totals["response_late"] + result.response_breaches
+    resolution_breaches = totals["resolution_late"] + result.resolution_breaches
+    rated = totals["rated"]
     return {
-        "total": total("n"),
-        "cancelled": cancelled,
-        "completed": total("completed"),
-        "response_hours": average("response_sum", "accepted"),
-        "resolution_hours": average("resolution_sum", "completed"),
-        "response_breaches": total("response_breaches"),
-        "response_breach_rate": _rate(total("response_breaches"), total("n_response_due")),
-        "resolution_breaches": total("resolution_breaches"),
-        "resolution_breach_rate": _rate(total("resolution_breaches"), total("n_resolution_due")),
-        "reopened": total("reopened"),
-        "reopen_rate": _rate(total("reopened"), total("n")),
+        "total": totals["orders"],
+        "cancelled": totals["cancelled"],
+        "completed": totals["resolved"],
+        "response_hours": average("response_hours", "responded"),
+        "resolution_hours": average("resolution_hours", "resolved"),
+        "response_breaches": response_breaches,
+        "response_breach_rate": _rate(response_breaches, totals["response_due"]),
+        "resolution_breaches": resolution_breaches,
+        "resolution_breach_rate": _rate(resolution_breaches, totals["resolution_due"]),
+        "reopened": totals["reopened"],
+        "reopen_rate": _rate(totals["reopened"], totals["orders"]),
         "rated": rated,
-        "rating_average": round(total("rating_sum") / rated, 2) if rated else None,
+        "rating_average": round(totals["rating_sum"] / rated, 2) if rated else None,
     }
 
 
-def _counts(groups, *keys):
-    counts = {}
-    for group in groups:
-        key = tuple(group[k] for k in keys)
-        counts[key] = counts.get(key, 0) + group["n"]
-    return counts
+def by_category(result):
+    names = _names(RepairCategory, result.categories, lambda c: c.name)
+    rows = [{"category": names.get(pk, ""), "count": n} for pk, n in result.categories.items() if n]
+    return sorted(rows, key=lambda row: (-row["count"], row["category"]))
 
 
-def by_category(groups):
-    counts = _counts(groups, "category_id")
-    names = _names(RepairCategory, [pk for (pk,) in counts], lambda c: c.name)
-    result = [{"category": names.get(pk, ""), "count": n} for (pk,), n in counts.items()]
-    return sorted(result, key=lambda row: (-row["count"], row["category"]))
-
-
-def by_status(groups):
-    counts = _counts(groups, "status")
+def by_status(result):
     return [
-        {"status": value, "label": str(label), "count": counts.get((value,), 0)}
+        {"status": value, "label": str(label), "count": result.totals[value]}
         for value, label in WorkOrderStatus.choices
     ]
 
 
-def by_building(groups):
+def by_building(result):
     """Per building; orders for a public area without a building are one row per estate."""
-    counts = _counts(groups, "estate_id", "building_id")
+    counts = {key: n for key, n in result.buildings.items() if n}
     estates = _names(Estate, [estate for estate, _b in counts], lambda e: e.name)
     buildings = _names(Building, [building for _e, building in counts], lambda b: b.name)
-    result = [
+    rows = [
         {
             "building": buildings.get(building) or _("No building"),
             "estate": estates.get(estate, ""),
@@ -286,7 +354,7 @@ def by_building(groups):
         }
         for (estate, building), n in counts.items()
     ]
-    return sorted(result, key=lambda row: (-row["count"], row["estate"], row["building"]))
+    return sorted(rows, key=lambda row: (-row["count"], row["estate"], row["building"]))
 
 
 def recurrence(orders, limit=TOP):
@@ -335,16 +403,16 @@ def recurrence(orders, limit=TOP):
 def compute(user, period, estate_id=None, now=None):
     """All the figures for ``user`` over ``period`` (optionally one estate)."""
     orders = orders_in(user, period, estate_id)
-    groups = _grouped(orders, now or timezone.now())
-    summary = kpis(groups)
+    result = tally(user, period, orders, estate_id, now)
+    summary = kpis(result)
     units, categories = recurrence(orders)
     return Figures(
         period=period,
         total=summary["total"],
-        trend=trend(orders, period),
-        by_category=by_category(groups),
-        by_status=by_status(groups),
-        by_building=by_building(groups),
+        trend=trend(result, period),
+        by_category=by_category(result),
+        by_status=by_status(result),
+        by_building=by_building(result),
         kpis=summary,
         top_units=units,
         top_categories=categories,

@@ -17,6 +17,7 @@ from courtyard.core.choices import MessageChannel
 from courtyard.core.messaging import queue_message
 from courtyard.core.timeline import record_event
 
+from . import rollup
 from .choices import UNRESOLVED_STATUSES, UNRESPONDED_STATUSES, WorkOrderStatus
 from .models import WorkOrder
 
@@ -131,6 +132,7 @@ def close_completed_orders(now=None):
                 order.save(
                     update_fields=["status", "closed_at", "closed_automatically", "updated_at"]
                 )
+                rollup.order_changed(order)
                 record_event(
                     order,
                     None,
@@ -150,3 +152,15 @@ def sla_breach_task():
 @db_periodic_task(crontab(minute="7"))
 def auto_close_task():
     close_completed_orders()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def refresh_figures_task():
+    """The statistics' days left stale (a summing that failed after a commit) and new days."""
+    rollup.refresh_stale()
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+def rebuild_figures_task():
+    """Every day of the statistics summed again, orders written around the services included."""
+    rollup.rebuild()
