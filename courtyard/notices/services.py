@@ -186,10 +186,17 @@ def _checked_draft(actor, data):
     )
 
 
-def _save_audience(notice, audience):
-    notice.estates.set(audience.estate_ids)
+def _audience_ids(audience):
+    """{M2M field: ids} of an audience, the targets of other kinds empty."""
+    ids = {"estates": set(audience.estate_ids)}
     for kind, field in audiences.TARGET_FIELD.items():
-        getattr(notice, field).set(audience.target_ids if kind == audience.kind else ())
+        ids[field] = set(audience.target_ids) if kind == audience.kind else set()
+    return ids
+
+
+def _save_audience(notice, audience):
+    for field, ids in _audience_ids(audience).items():
+        getattr(notice, field).set(ids)
 
 
 def _current_draft(notice):
@@ -238,12 +245,14 @@ def update_notice(actor, notice, **changes):
         before = _current_draft(fresh)
         draft = _checked_draft(actor, {**before, **changes})
         changed = [name for name, value in draft.fields.items() if getattr(fresh, name) != value]
-        for name in changed:
+        after = _audience_ids(draft.audience)
+        changed += [f for f in AUDIENCE_FIELDS if set(before[f]) != after[f]]
+        if not changed:
+            return _refresh(notice, fresh)
+        for name in draft.fields:
             setattr(fresh, name, draft.fields[name])
         fresh.save()
         _save_audience(fresh, draft.audience)
-        after = _current_draft(fresh)
-        changed += [f for f in AUDIENCE_FIELDS if set(before[f]) != set(after[f])]
         record_event(fresh, actor, "edited", _("Draft edited"), fields=changed)
     return _refresh(notice, fresh)
 
@@ -672,12 +681,14 @@ def _stamp(receipt, **values):
 
 
 def mark_read(user, notice):
-    """The reader opened the notice: the first time counts. Returns the receipt."""
+    """The reader opened the notice: the first time counts, and the notice's app messages
+    to them count as read in their inbox too. Returns the receipt."""
     receipt = _receipt(user, notice)
     if receipt.read_at is None:
         now = timezone.now()
         NoticeReceipt.objects.filter(pk=receipt.pk, read_at__isnull=True).update(read_at=now)
         receipt.read_at = now
+        _inbox_read(receipt, now)
     return receipt
 
 
@@ -688,8 +699,17 @@ def confirm_read(user, notice):
         raise StateConflict(_("This announcement needs no confirmation."), "not_must_read")
     if receipt.confirmed_at is None:
         now = timezone.now()
+        if receipt.read_at is None:
+            _inbox_read(receipt, now)
         return _stamp(receipt, confirmed_at=now, read_at=receipt.read_at or now)
     return receipt
+
+
+def _inbox_read(receipt, now):
+    pushed = NoticeDelivery.objects.filter(
+        notice_id=receipt.notice_id, resident_id=receipt.resident_id, channel=NoticeChannel.APP
+    ).values("message_id")
+    Message.objects.filter(pk__in=pushed, read_at__isnull=True).update(read_at=now)
 
 
 def like(user, notice):

@@ -97,6 +97,15 @@ def test_mark_read_records_the_first_reading_only(author, estate, zhang, people)
     assert receipt(zhang, notice).read_at == first
 
 
+def test_reading_the_notice_reads_its_app_message(author, estate, zhang, people):
+    from courtyard.portal.selectors import unread_count
+
+    notice = published(author, estate)
+    assert unread_count(zhang.user) == 1
+    services.mark_read(zhang.user, notice)
+    assert unread_count(zhang.user) == 0
+
+
 def test_a_must_read_notice_stays_pending_until_confirmed(author, estate, zhang, people):
     notice = published(author, estate, must_read=True)
     published(author, estate, title="普通")

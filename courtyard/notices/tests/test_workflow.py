@@ -386,3 +386,9 @@ def test_the_periodic_task_runs_every_minute():
     validate = publish_and_expire_task.task_class().validate_datetime
     assert validate(datetime.datetime(2026, 5, 1, 9, 17))
     assert validate(datetime.datetime(2026, 5, 1, 23, 59))
+
+
+def test_an_update_that_changes_nothing_records_nothing(author, estate):
+    notice = draft(author, estate)
+    services.update_notice(author, notice, title="停水通知", estates=[estate])
+    assert verbs(notice) == ["created"]
