@@ -28,11 +28,12 @@ YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 
 class Among(Expression):
-    """``pk IN (ids)`` for a subquery that names few people (a room number's).
+    """``pk IN (ids)`` for a subquery that names the people found (a room's, a name's).
 
     On PostgreSQL ``pk = ANY(ARRAY(ids))``: the ids are read first, then the people by
     primary key. As a plain ``IN`` the planner may instead walk the whole register in name
-    order hoping to meet the few early (a clerk's room search: 250 ms instead of 5).
+    order hoping to meet the few early (a clerk's room search: 250 ms instead of 5; the
+    surname 王, 5,500 people from the 128,000th name on: 480 ms for the page instead of 25).
     """
 
     output_field = BooleanField()
@@ -126,7 +127,9 @@ class ResidentFilterSet(BaseFilterSet):
             return narrowed(queryset.filter(phone=value))
         if re.fullmatch(r"\d{3}[\dxX]", value):
             return narrowed(queryset.filter(Q(phone_last4=value) | Q(id_last4=value.upper())))
-        found = queryset.filter(pk__in=NameGram.matching(value))
+        # The name's pieces name the people: read them first (see Among), whether they are
+        # few or (one common surname) thousands, rather than walking the register by name.
+        found = queryset.filter(Among(NameGram.matching(value)))
         if len(value) > GRAM_LENGTH:
             found = found.filter(Q(name__icontains=value) | Q(company_name__icontains=value))
         return narrowed(found)

@@ -57,6 +57,20 @@ def test_a_search_reads_its_page_and_count_in_one_query(client, clerk, found, qu
     assert "OVER ()" in statements[0] and "COUNT(*) AS" not in statements[0]
 
 
+@pytest.mark.parametrize("query", [{"q": "建国"}, {"q": "建国0"}, {"room": "300"}])
+def test_name_and_room_searches_read_the_people_found_by_id(client, clerk, found, query):
+    """The ids first, then the people: never a walk of the register in name order hoping to
+    meet them (PostgreSQL's plan for a semi-join under a LIMIT; 480 ms for the surname 王
+    at 250,000 people)."""
+    client.force_login(clerk)
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(LIST, query)
+    (sql,) = resident_queries(ctx)
+    postgres = connection.vendor == "postgresql"
+    assert ('"residents_resident"."id" = ANY(ARRAY(SELECT' in sql) == postgres
+    assert ('"residents_resident"."id" IN (SELECT' in sql) == (not postgres)
+
+
 def test_a_search_pages_through_the_people_found(client, clerk, found):
     client.force_login(clerk)
 
