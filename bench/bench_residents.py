@@ -1,7 +1,8 @@
 """The resident list at 100,000 units and 250,000 people: median and p95 server time of the
 page and the API — the plain list, a name substring, a phone's last 4 digits, a room number,
 a broad filter (role) — for an administrator and for a clerk scoped to half the estates,
-beside the time of the same SQL statements run directly on the database.
+beside the time of the same SQL statements (all that the request issues) run directly on the
+database, and whether the searches meet the target (p95 under 50 ms, within 2x of the SQL).
 
     python bench/bench_residents.py [--units 100000] [--people 250000] [--runs 30] [--reuse]
 
@@ -14,7 +15,7 @@ import random
 import time
 from decimal import Decimal
 
-from common import analyze, captured_sql, report, run_sql, setup_django, timed
+from common import analyze, captured_sql, report, run_sql, setup_django, timed_pair
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
@@ -153,8 +154,16 @@ def existing():
     return admin, clerk, raw, Unit.objects.count(), Resident.objects.count()
 
 
+# The issue's target for the three searches (name, phone's last 4, room): p95 under 50 ms
+# and within 2x of the same SQL run directly. The other cases are shown for comparison.
+TARGET_MS, TARGET_RATIO = 50, 2
+
+
 def measure(admin, clerk, token, runs):
-    """Time every case (page or API call) and the same SQL run directly, ``runs`` times."""
+    """Time every case (page or API call) and the same SQL run directly, ``runs`` times each,
+    in turns. "The same SQL" is every statement the request issued (the session read and
+    write, the user, the shell's counts and estates, the sidebar's choices, the list), run
+    on a plain cursor: what the page costs beyond it is Django's work in Python."""
     from django.test import Client
 
     cases = []
@@ -162,28 +171,32 @@ def measure(admin, clerk, token, runs):
         client = Client()
         client.force_login(user)
         cases += [
-            (f"page /residents/ ({label})", client, "/residents/", {}),
-            (f"page name 建国 ({label})", client, "/residents/?q=建国", {}),
-            (f"page phone last 4 6688 ({label})", client, "/residents/?q=6688", {}),
-            (f"page room 1205 ({label})", client, "/residents/?room=1205", {}),
-            (f"page role owner ({label})", client, "/residents/?role=owner", {}),
+            (f"page /residents/ ({label})", client, "/residents/", {}, False),
+            (f"page name 建国 ({label})", client, "/residents/?q=建国", {}, True),
+            (f"page phone last 4 6688 ({label})", client, "/residents/?q=6688", {}, True),
+            (f"page room 1205 ({label})", client, "/residents/?room=1205", {}, True),
+            (f"page role owner ({label})", client, "/residents/?role=owner", {}, False),
         ]
     api = Client()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     cases += [
-        ("api list (clerk)", api, "/api/v1/residents?limit=50", auth),
-        ("api name 建国 (clerk)", api, "/api/v1/residents?q=建国&limit=50", auth),
-        ("api phone last 4 (clerk)", api, "/api/v1/residents?q=6688&limit=50", auth),
-        ("api room 1205 (clerk)", api, "/api/v1/residents?room=1205&limit=50", auth),
+        ("api list (clerk)", api, "/api/v1/residents?limit=50", auth, False),
+        ("api name 建国 (clerk)", api, "/api/v1/residents?q=建国&limit=50", auth, True),
+        ("api phone last 4 (clerk)", api, "/api/v1/residents?q=6688&limit=50", auth, True),
+        ("api room 1205 (clerk)", api, "/api/v1/residents?room=1205&limit=50", auth, True),
     ]
-    for label, client, url, headers in cases:
+    print(f"targets (searches): p95 < {TARGET_MS} ms and <= {TARGET_RATIO}x the same SQL")
+    for label, client, url, headers, target in cases:
 
         def request(client=client, url=url, headers=headers):
             response = client.get(url, **headers)
             assert response.status_code == 200, (url, response.status_code)
 
-        statements = [s for s in captured_sql(request) if "django_session" not in s]
-        report(label, timed(request, runs), timed(run_sql(statements), runs))
+        page, sql = timed_pair(request, run_sql(captured_sql(request)), runs)
+        if target:
+            report(label, page, sql, TARGET_MS, TARGET_RATIO)
+        else:
+            report(label, page, sql)
 
 
 if __name__ == "__main__":

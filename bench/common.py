@@ -49,19 +49,43 @@ def timed(func, runs):
     return samples
 
 
+def timed_pair(first, second, runs):
+    """Milliseconds of ``runs`` calls of each, taken in turns (first, second, first …), so a
+    busy spell of the machine weighs on both alike: for comparing a page with its SQL."""
+    first(), second(), first(), second()
+    samples = ([], [])
+    for _ in range(runs):
+        for func, into in ((first, samples[0]), (second, samples[1])):
+            start = time.perf_counter()
+            func()
+            into.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def summary(samples):
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
     return statistics.median(ordered), p95
 
 
-def report(label, samples, baseline=None):
+def report(label, samples, baseline=None, target_ms=None, target_ratio=None):
+    """One line: median and p95, beside those of the same SQL run directly; with targets,
+    whether the p95 is under ``target_ms`` and the page within ``target_ratio`` × the SQL
+    (median and p95 alike)."""
     median, p95 = summary(samples)
     line = f"{label:<48} median {median:8.2f} ms   p95 {p95:8.2f} ms"
     if baseline is not None:
         base_median, base_p95 = summary(baseline)
         line += f"   | same SQL directly: median {base_median:7.2f} ms  p95 {base_p95:7.2f} ms"
         line += f"   (x{median / base_median:.1f})" if base_median else ""
+    verdicts = []
+    if target_ms is not None:
+        verdicts.append(f"p95<{target_ms:g}ms {'yes' if p95 < target_ms else 'NO'}")
+    if target_ratio is not None and baseline is not None:
+        within = median <= target_ratio * base_median and p95 <= target_ratio * base_p95
+        verdicts.append(f"<={target_ratio:g}x SQL {'yes' if within else 'NO'}")
+    if verdicts:
+        line += "   [" + ", ".join(verdicts) + "]"
     print(line, flush=True)
 
 
@@ -96,8 +120,10 @@ def run_sql(statements):
 
 
 def analyze():
-    """Refresh the planner's statistics after a bulk load, as autovacuum would in production."""
+    """Bring the database to the state autovacuum keeps it in after a bulk load: planner
+    statistics (ANALYZE) and, on PostgreSQL, the visibility map that index-only scans need
+    (VACUUM: since PostgreSQL 13 autovacuum also vacuums tables that were only inserted to)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
