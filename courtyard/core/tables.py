@@ -128,16 +128,18 @@ class Table(metaclass=TableMeta):
                 "next_sort": next_sort,
             }
 
+    def link(self, obj):
+        """The URL a linked cell leads to: the object's page."""
+        try:
+            return obj.get_absolute_url()
+        except (AttributeError, NoReverseMatch):
+            return None
+
     def rows(self, objects):
         for obj in objects:
             cells = []
             for column in self.columns.values():
-                url = None
-                if column.link:
-                    try:
-                        url = obj.get_absolute_url()
-                    except (AttributeError, NoReverseMatch):
-                        url = None
+                url = self.link(obj) if column.link else None
                 cells.append({"value": column.render(obj), "url": url})
             yield {"object": obj, "cells": cells}
 
