@@ -5,6 +5,7 @@ the table marks every row with the viewer's right before a column reads it.
 """
 
 from django.core.paginator import Page, Paginator
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,19 @@ def shown_id(resident):
     if not masked or getattr(resident, "full_identity", False):
         return masked
     return "*" * (len(masked) - 4) + masked[-4:]
+
+
+class DetailUrls:
+    """The URL of a detail page for any id, from one ``reverse()`` (~40 µs each: a page of
+    25 people with their units asked for 50)."""
+
+    MARK = 2147483647  # digits, as the <int:pk> converter wants
+
+    def __init__(self, url_name):
+        self.prefix, self.suffix = reverse(url_name, args=[self.MARK]).split(str(self.MARK))
+
+    def __call__(self, pk):
+        return f"{self.prefix}{pk}{self.suffix}"
 
 
 class IdentityTable(Table):
@@ -61,6 +75,11 @@ class IdentityTable(Table):
             obj.full_identity = self.full_identity
             yield obj
 
+    def link(self, obj):
+        if not hasattr(self, "person_url"):
+            self.person_url = DetailUrls("residents:resident_detail")
+        return self.person_url(obj.pk)
+
     def rows(self, objects):
         return super().rows(self.mark(objects))
 
@@ -89,13 +108,14 @@ class UnitsColumn(Column):
         occupancies = self.value(obj)
         if not occupancies:
             return format_html('<span class="text-secondary">{}</span>', "—")
+        unit_url = getattr(obj, "unit_url", None)  # the table's, else each unit's reverse()
         return format_html_join(
             "",
             '<div class="text-nowrap"><a href="{}">{} {} {}</a> <span class="badge {}">{}</span>'
             ' <span class="text-secondary small">{}</span></div>',
             (
                 (
-                    o.unit.get_absolute_url(),
+                    unit_url(o.unit_id) if unit_url else o.unit.get_absolute_url(),
                     o.building.name,
                     o.unit.entrance.name,
                     o.unit.room_no,
@@ -146,6 +166,15 @@ class ResidentTable(IdentityTable):
     units = UnitsColumn(label=_("Units"), orderable=False)
     kind = LabelColumn(ResidentKind.choices, label=_("Kind"), order_by="kind")
     created_at = Column(label=_("Registered at"))
+
+    def rows(self, objects):
+        return super().rows(self.with_unit_urls(objects))
+
+    def with_unit_urls(self, objects):
+        unit_url = DetailUrls("estates:unit_detail")
+        for obj in objects:
+            obj.unit_url = unit_url
+            yield obj
 
 
 class HistoryResidentTable(ResidentTable):
