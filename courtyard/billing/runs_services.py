@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,7 +45,10 @@ from .selectors import item_rates, rate_for
 
 CHUNK = 5000  # units per chunk: a few MB of rows, one statement each
 EXAMPLES = 50  # problems listed per kind (every one is counted)
+LINES_REMEMBERED = 50_000  # priced lines kept for units of the same size or usage
 JOB_KIND = "billing.bill_run"
+METERED, PER_AREA = Pricing.METERED.value, Pricing.PER_AREA.value  # plain str in hot loops
+DRAFT = BillStatus.DRAFT.value
 
 # Problems: code → (label, whether the bill is skipped). Labels are translated when shown.
 PROBLEMS = {
@@ -208,6 +211,22 @@ class Preview:
 # The walk over the scope ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ItemPlan:
+    """What the walk asks of an item for every unit, read once: its id, rule, meter, uses."""
+
+    item: object
+    id: int
+    pricing: str
+    meter: str
+    uses: frozenset | None  # None: every use
+
+    @classmethod
+    def of(cls, item):
+        uses = frozenset(item.applies_to) if item.applies_to else None
+        return cls(item, item.pk, str(item.pricing), item.meter_type, uses)
+
+
 class Walk:
     """Prices every (unit or space, item) of a scope, chunk by chunk, calling ``emit`` for
     each bill to create and recording every problem; shared by the preview and the job."""
@@ -218,11 +237,14 @@ class Walk:
         self.problems = Problems()
         self.totals = {item.pk: ItemTotal(item) for item in scope.items}
         self.unit_items = [i for i in scope.items if i.pricing != Pricing.PER_SPACE]
+        self.plans = [ItemPlan.of(item) for item in self.unit_items]
+        self.plan_of = {item.pk: ItemPlan.of(item) for item in scope.items}
         self.space_items = [i for i in scope.items if i.pricing == Pricing.PER_SPACE]
         self.meters = {i.meter_type for i in self.unit_items if i.pricing == Pricing.METERED}
         self.months = self.period.month_labels()
         self._rates = item_rates(scope.items)
         self._rate_cache = {}
+        self._lines = {}
         from courtyard.estates.models import Entrance
 
         self.places = {
@@ -247,98 +269,130 @@ class Walk:
             spaces = spaces.filter(unit__building__in=self.scope.building_ids)
         return spaces
 
-    def size(self):
-        """How many units and spaces the walk visits (the progress bar's total)."""
-        size = self.units().count() if self.unit_items else 0
-        return size + (self.spaces().count() if self.space_items else 0)
-
     # -- rates --------------------------------------------------------------------------
     def rate(self, item, use):
-        key = (item.pk, use)
+        """(rate, tiers) of an item for a unit use (or parking kind), or None; read once."""
+        key = (item.id, use)
         if key not in self._rate_cache:
-            found = rate_for(item, self.scope.estate.pk, use, rates=self._rates[item.pk])
+            found = rate_for(item, self.scope.estate.pk, use, rates=self._rates[item.id])
             self._rate_cache[key] = (
                 None if found is None else (found.rate, pricing.parse_tiers(found.tiers))
             )
         return self._rate_cache[key]
 
     # -- walking ------------------------------------------------------------------------
-    def run(self, emit, chunk_done=None):
-        """Walk units then spaces; ``chunk_done(visited)`` after each chunk (the job commits
-        there and moves the progress bar)."""
-        visited = 0
-        if self.unit_items:
+    def run(self, emit, progress=None):
+        """Walk the units, then the spaces; ``progress(done, total)`` after each chunk (the
+        job commits there and moves the progress bar)."""
+        units = self.units() if self.unit_items else None
+        spaces = self.spaces() if self.space_items else None
+        total = (units.count() if units is not None else 0) + (
+            spaces.count() if spaces is not None else 0
+        )
+        done = 0
+        if progress:
+            progress(done, total)
+        if units is not None:
             columns = ("pk", "building_id", "entrance_id", "room_no", "area", "use")
-            for chunk in _chunks(self.units().values_list(*columns)):
+            for chunk in _chunks(units.values_list(*columns)):
                 self.unit_chunk(chunk, emit)
-                visited += len(chunk)
-                if chunk_done:
-                    chunk_done(visited)
-        if self.space_items:
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        if spaces is not None:
             columns = ("pk", "code", "kind", "unit_id", "unit__building_id", "resident_id")
-            for chunk in _chunks(self.spaces().values_list(*columns)):
+            for chunk in _chunks(spaces.values_list(*columns)):
                 self.space_chunk(chunk, emit)
-                visited += len(chunk)
-                if chunk_done:
-                    chunk_done(visited)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
 
-    def existing(self, field_name, ids, items):
+    def existing_units(self, ids):
+        """``{(unit_id, item_id)}`` billed already among a chunk of units (one range read of
+        the unique index on unit, item and period)."""
+        bills = Bill.objects.filter(
+            kind=BillKind.PERIODIC,
+            unit_id__gte=ids[0],
+            unit_id__lte=ids[-1],
+            parking_space__isnull=True,
+            item__in=[plan.id for plan in self.plans],
+            period=self.period.label,
+        )
+        return set(bills.values_list("unit_id", "item_id"))
+
+    def existing_spaces(self, ids):
         bills = Bill.objects.filter(
             kind=BillKind.PERIODIC,
             period=self.period.label,
-            item__in=[item.pk for item in items],
-            **{f"{field_name}__gte": ids[0], f"{field_name}__lte": ids[-1]},
+            item__in=[item.pk for item in self.space_items],
+            parking_space_id__gte=ids[0],
+            parking_space_id__lte=ids[-1],
         )
-        return set(bills.values_list(field_name, "item_id"))
+        return set(bills.values_list("parking_space_id", "item_id"))
 
     def unit_chunk(self, chunk, emit):
-        ids = [row[0] for row in chunk]
-        existing = self.existing("unit_id", ids, self.unit_items)
-        wanted = []
+        plans, totals = self.plans, self.totals
+        existing = self.existing_units([row[0] for row in chunk])
+        todo = []
         for row in chunk:
             unit_id, use = row[0], row[5]
-            for item in self.unit_items:
-                if not item.applies_to_use(use):
-                    self.problems.add("not_applicable", item)
-                elif (unit_id, item.pk) in existing:
-                    self.totals[item.pk].existing += 1
+            wanted = []
+            for plan in plans:
+                if plan.uses is not None and use not in plan.uses:
+                    self.problems.add("not_applicable", plan.item)
+                elif (unit_id, plan.id) in existing:
+                    totals[plan.id].existing += 1
                 else:
-                    wanted.append((row, item))
-        if not wanted:
+                    wanted.append(plan)
+            if wanted:
+                todo.append((row, wanted))
+        if not todo:
             return
+        # Owners and readings of the units still to bill: all of a first run's chunk (a range
+        # of ids), the few left over in a later run (their ids).
+        ids = [row[0] for row, _wanted in todo]
         owners = self.owners(ids)
         readings = self.readings(ids) if self.meters else {}
-        for row, item in wanted:
-            unit_id, building_id, entrance_id, room_no, area, use = row
-            place = f"{self.places.get(entrance_id, '')} {room_no}"
-            found = self.rate(item, use)
-            if found is None:
-                self.problems.add("no_rate", item, place)
-                continue
-            rate, tiers = found
-            usage = None
-            if item.pricing == Pricing.METERED:
-                usage = self.usage(readings, unit_id, item, place)
-                if usage is None:
-                    continue
-            elif item.pricing == Pricing.PER_AREA and not (area and area > 0):
-                self.problems.add("no_area", item, place)
-                continue
-            line = pricing.price(
-                item.pricing, rate, months=self.period.months, area=area, usage=usage, tiers=tiers
-            )
-            if line.amount <= 0:
-                self.problems.add("zero_amount", item, place)
-                continue
+        months, problem, rates = len(self.months), self.problems.add, self._rate_cache
+        for row, wanted in todo:
+            unit_id, building_id, entrance_id, room_no, area, use = row[:6]
             payer = owners.get(unit_id)
-            if payer is None:
-                self.problems.add("no_owner", item, place)
-            self.count(item, line)
-            emit(item, line, unit_id, None, building_id, payer)
+            for plan in wanted:
+                item = plan.item
+                found = rates[(plan.id, use)] if (plan.id, use) in rates else self.rate(item, use)
+                code = usage = None
+                if found is None:
+                    code = "no_rate"
+                elif plan.pricing == METERED:
+                    reading = readings.get((unit_id, plan.meter))
+                    if reading is None or reading[1] < months:
+                        code = "missing_reading"
+                    elif reading[2]:
+                        code = "flagged_reading"
+                    else:
+                        usage = reading[0]
+                elif plan.pricing == PER_AREA and not (area and area > 0):
+                    code = "no_area"
+                if code is None:
+                    line = self.price(plan, use, found, area, usage)
+                    if line.amount <= 0:
+                        code = "zero_amount"
+                if code is not None:
+                    problem(code, item, self.place(entrance_id, room_no))
+                    continue
+                if payer is None:
+                    problem("no_owner", item, self.place(entrance_id, room_no))
+                total = self.totals[plan.id]
+                total.count += 1
+                total.amount += line.amount
+                emit(item, line, unit_id, None, building_id, payer)
+
+    def place(self, entrance_id, room_no):
+        return f"{self.places.get(entrance_id, '')} {room_no}"
 
     def space_chunk(self, chunk, emit):
         ids = [row[0] for row in chunk]
-        existing = self.existing("parking_space_id", ids, self.space_items)
+        existing = self.existing_spaces(ids)
         owners = self.owners([row[3] for row in chunk if row[3] and not row[5]])
         for space_id, code, kind, unit_id, building_id, resident_id in chunk:
             place = _("Parking space %(code)s") % {"code": code}
@@ -350,20 +404,36 @@ class Walk:
                 if found is None:
                     self.problems.add("no_rate", item, place)
                     continue
-                line = pricing.price(item.pricing, found[0], months=self.period.months)
+                line = self.price(self.plan_of[item.pk], kind, found, None, None)
                 if line.amount <= 0:
                     self.problems.add("zero_amount", item, place)
                     continue
                 payer = resident_id or owners.get(unit_id)
                 if payer is None:
                     self.problems.add("no_owner", item, place)
-                self.count(item, line)
+                total = self.totals[item.pk]
+                total.count += 1
+                total.amount += line.amount
                 emit(item, line, unit_id, space_id, building_id, payer)
 
-    def count(self, item, line):
-        total = self.totals[item.pk]
-        total.count += 1
-        total.amount += line.amount
+    def price(self, plan, use, rate, area, usage):
+        """The priced line, its calculation as JSON in ``line.detail_json``; remembered, as
+        units of one size (and readings of one usage) cost the same."""
+        key = (plan.id, use, area if plan.pricing == PER_AREA else None, usage)
+        line = self._lines.get(key)
+        if line is None:
+            line = pricing.price(
+                plan.pricing,
+                rate[0],
+                months=self.period.months,
+                area=area,
+                usage=usage,
+                tiers=rate[1],
+            )
+            line.detail_json = json.dumps(line.detail)
+            if len(self._lines) < LINES_REMEMBERED:
+                self._lines[key] = line
+        return line
 
     def owners(self, unit_ids):
         """``{unit_id: resident_id}``: each unit's current owner registered first."""
@@ -372,45 +442,38 @@ class Walk:
 
         if not unit_ids:
             return {}
-        rows = (
-            Occupancy.objects.filter(
-                estate=self.scope.estate,
-                unit_id__gte=min(unit_ids),
-                unit_id__lte=max(unit_ids),
-                role=Role.OWNER,
-                status=OccupancyStatus.CURRENT,
-            )
-            .order_by("-pk")
-            .values_list("unit_id", "resident_id")
+        rows = Occupancy.objects.filter(
+            _ids_q(sorted(unit_ids)),
+            estate=self.scope.estate,
+            role=Role.OWNER,
+            status=OccupancyStatus.CURRENT,
         )
-        return dict(rows)
+        return dict(rows.order_by("-pk").values_list("unit_id", "resident_id"))
 
     def readings(self, unit_ids):
-        """``{(unit_id, meter): [(month, usage, needs_review), …]}`` for the period's months."""
+        """``{(unit_id, meter): (usage, months read, any needing review)}`` for the period."""
         rows = MeterReading.objects.filter(
+            _ids_q(unit_ids),
             estate=self.scope.estate,
-            unit_id__gte=unit_ids[0],
-            unit_id__lte=unit_ids[-1],
             meter_type__in=self.meters,
             period__in=self.months,
-        ).values_list("unit_id", "meter_type", "period", "usage", "is_flagged", "reviewed_at")
+        ).values_list("unit_id", "meter_type", "usage", "is_flagged", "reviewed_at")
         found = {}
-        for unit_id, meter, month, usage, flagged, reviewed_at in rows:
-            found.setdefault((unit_id, meter), []).append(
-                (month, usage, flagged and reviewed_at is None)
-            )
+        for unit_id, meter, usage, flagged, reviewed_at in rows:
+            review = flagged and reviewed_at is None
+            before = found.get((unit_id, meter))
+            if before is not None:
+                usage, review = before[0] + usage, before[2] or review
+            found[(unit_id, meter)] = (usage, 1 if before is None else before[1] + 1, review)
         return found
 
-    def usage(self, readings, unit_id, item, place):
-        """The period's usage of the item's meter, or None (a problem recorded)."""
-        months = readings.get((unit_id, item.meter_type), [])
-        if len(months) < len(self.months):
-            self.problems.add("missing_reading", item, place)
-            return None
-        if any(needs_review for _month, _usage, needs_review in months):
-            self.problems.add("flagged_reading", item, place)
-            return None
-        return sum((usage for _month, usage, _review in months), Decimal("0"))
+
+def _ids_q(unit_ids):
+    """Rows of these units (ascending ids): by their range when they are most of it (a first
+    run's chunk), else by the ids themselves."""
+    if len(unit_ids) * 4 >= unit_ids[-1] - unit_ids[0] + 1:
+        return Q(unit_id__gte=unit_ids[0], unit_id__lte=unit_ids[-1])
+    return Q(unit_id__in=unit_ids)
 
 
 def _chunks(rows):
@@ -487,15 +550,12 @@ def generate_bills(run, progress=None):
     scope = scope_of(run)
     walk = Walk(scope)
     writer = BillWriter(run, scope)
-    total = walk.size()
-    if progress:
-        progress(0, total)
 
-    def chunk_done(visited):
+    def chunk_done(done, total):
         with transaction.atomic():
             writer.flush()
         if progress:
-            progress(visited, total)
+            progress(done, total)
 
     try:
         walk.run(writer.add, chunk_done)
@@ -584,34 +644,16 @@ class BillWriter:
             item.pk: ops.adapt_datefield_value(period.start + timedelta(days=item.due_days))
             for item in scope.items
         }
-        self.tail = (ZERO, ZERO)
         self.rows = []
-        self._details = {}
 
     def add(self, item, line, unit_id, space_id, building_id, payer_id):
-        key = json.dumps(line.detail, sort_keys=True)
-        detail = self._details.setdefault(key, key) if len(self._details) < 10000 else key
+        item_id = item.id
         self.rows.append(
-            (
-                *self.head,
-                building_id,
-                unit_id,
-                space_id,
-                payer_id,
-                item.pk,
-                self.run_id,
-                *self.dates,
-                line.quantity,
-                line.unit_price,
-                line.amount,
-                *self.tail,
-                detail,
-                "",
-                BillStatus.DRAFT.value,
-                self.due[item.pk],
-                "",
-                0,
-            )
+            self.head
+            + (building_id, unit_id, space_id, payer_id, item_id, self.run_id)
+            + self.dates
+            + (line.quantity, line.unit_price, line.amount, ZERO, ZERO, line.detail_json, "")
+            + (DRAFT, self.due[item_id], "", 0)
         )
 
     def flush(self):
@@ -672,12 +714,7 @@ def publish_bill_run(actor, run):
                 % {"status": run.get_status_display().lower()},
                 "not_generated",
             )
-        ids = list(
-            Bill.objects.filter(bill_run=run, status=BillStatus.DRAFT)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        count = publish_drafts(actor, ids, events=False)
+        count = publish_drafts(actor, Bill.objects.filter(bill_run=run), events=False)
         run.status = BillRunStatus.PUBLISHED
         run.published_at = timezone.now()
         run.published_by = actor
