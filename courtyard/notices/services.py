@@ -429,16 +429,20 @@ def _publish(notice, actor, *, resend=None):
     else:
         already = set(notice.deliveries.values_list("resident_id", "channel"))
     writer = _DeliveryWriter(notice, already)
-    rows = audience.occupancies().values_list(*_DeliveryWriter.COLUMNS)
-    last = 0
-    while True:
-        page = list(
-            rows.filter(resident_id__gt=last).order_by("resident_id", "unit_id")[:PUBLISH_BATCH]
-        )
-        if not page:
-            break
-        writer.write(page)
-        last = page[-1][0]
+    # One sorted read, streamed (a server-side cursor on PostgreSQL), written a page at a time.
+    rows = (
+        audience.occupancies()
+        .order_by("resident_id", "unit_id")
+        .values_list(*_DeliveryWriter.COLUMNS)
+        .iterator(chunk_size=PUBLISH_BATCH)
+    )
+    page = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= PUBLISH_BATCH:
+            writer.write(page)
+            page = []
+    writer.write(page)
     writer.queue_delivery()
     notice.status = S.PUBLISHED
     notice.published_at = now
@@ -489,17 +493,18 @@ class _DeliveryWriter:
         self.date = f"{timezone.localtime(notice.effective_from):%Y-%m-%d}"
         self.people = 0
         self.message_ids = []
+        self.last = None  # the rows come by resident: a repeat is the same person's next home
 
     def write(self, page):
-        notice, seen = self.notice, set()
+        notice = self.notice
         receipts, messages, deliveries = [], [], []
         for row in page:
             resident_id, unit_id, estate, building, entrance, room, name, phone, user_id, login = (
                 row
             )
-            if resident_id in seen:  # a second home: one receipt and one message per person
+            if resident_id == self.last:  # a second home: one receipt and message per person
                 continue
-            seen.add(resident_id)
+            self.last = resident_id
             receipts.append(NoticeReceipt(notice=notice, resident_id=resident_id, unit_id=unit_id))
             targets = {
                 NoticeChannel.APP: login if user_id else "",
