@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from courtyard.accounts.demo import seed_users
+from courtyard.billing.demo import seed_billing
 from courtyard.core.audit import change_source
 from courtyard.estates.demo import seed_estates
 from courtyard.repairs.demo import seed_repairs
@@ -23,6 +24,7 @@ class Command(BaseCommand):
             users = seed_users({estate.code: estate for estate in estates})
             seed_residents(users)
             seed_repairs()
+            seed_billing()
         if users:
             self.stdout.write(f"demo data ready: {len(estates)} estates, {len(users)} accounts")
         else:
