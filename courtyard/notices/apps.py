@@ -10,7 +10,7 @@ class NoticesConfig(AppConfig):
     def ready(self):
         from courtyard.core import approvals, modules
 
-        from . import message_texts, services, tasks  # noqa: F401  (texts, periodic task)
+        from . import message_texts, services  # noqa: F401  (registers the message text)
 
         modules.attach("notices", app_label="notices")
         approvals.register_kind(
