@@ -12,6 +12,7 @@ import re
 
 import django_filters
 from django.db.models import BooleanField, Expression, F, Q, Subquery
+from django.utils.choices import CallableChoiceIterator, normalize_choices
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
@@ -56,6 +57,18 @@ class Among(Expression):
 
     def as_postgresql(self, compiler, connection):
         return self.as_sql(compiler, connection, template="%s = ANY(ARRAY%s)")
+
+
+class ChoicesOnce(CallableChoiceIterator):
+    """Choices read when first wanted (never for the API or an export), then kept: drawing a
+    select goes through them twice (the "required" check, the options)."""
+
+    @functools.cached_property
+    def choices(self):
+        return normalize_choices(self.func())
+
+    def __iter__(self):
+        yield from self.choices
 
 
 class ResidentFilterSet(BaseFilterSet):
@@ -104,7 +117,6 @@ class ResidentFilterSet(BaseFilterSet):
         field = self.form.fields["building"]
         buildings, any_label = field.queryset, field.empty_label
 
-        @functools.cache  # rendering the select asks twice (the required check, the options)
         def building_choices():
             chosen = buildings.filter(estate=estate) if estate else buildings
             # Plain values: the choices of every building in the scope, no model instances.
@@ -113,7 +125,7 @@ class ResidentFilterSet(BaseFilterSet):
                 for pk, name, estate_name in chosen.values_list("pk", "name", "estate__name")
             ]
 
-        field.widget.choices = building_choices
+        field.widget.choices = ChoicesOnce(building_choices)
 
     def occupancies(self, **lookup):
         """The people with such an occupancy (the broad filters: estate, building, role …)."""

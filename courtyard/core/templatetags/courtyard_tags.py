@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from django import forms, template
 from django.db.models import Model
-from django.template.defaultfilters import date as date_filter
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import localize, number_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -71,6 +70,10 @@ def object_url(obj, action):
     return ""
 
 
+def _ymd(day):
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
 @register.filter
 def display(value, mode=""):
     """A value for a detail page or a table cell: yes/no badges, "—" for nothing.
@@ -83,10 +86,12 @@ def display(value, mode=""):
         if value:
             return format_html('<span class="badge bg-green-lt">{}</span>', _("Yes"))
         return format_html('<span class="badge bg-secondary-lt">{}</span>', _("No"))
+    # Formatted here as the date filter's "Y-m-d H:i" would (which is ~0.1 ms a value).
     if isinstance(value, datetime.datetime):
-        return date_filter(template_localtime(value), "Y-m-d H:i")
+        local = template_localtime(value)
+        return f"{_ymd(local)} {local.hour:02d}:{local.minute:02d}"
     if isinstance(value, datetime.date):
-        return date_filter(value, "Y-m-d")
+        return _ymd(value)
     if isinstance(value, Decimal):
         return number_format(value, force_grouping=True)
     if isinstance(value, Model):
@@ -187,6 +192,12 @@ def styled(field):
     return field.as_widget(attrs=attrs)
 
 
+@functools.lru_cache(maxsize=256)
+def _nav_href(url_name, script_prefix, urlconf):
+    """A navigation entry's URL: the same on every page, so reversed once (not ~25 a page)."""
+    return reverse(url_name, urlconf=urlconf)
+
+
 @register.simple_tag
 def nav_entries(navigation, path):
     """The navigation with resolved URLs; the entry whose URL is the longest prefix is active."""
@@ -196,7 +207,7 @@ def nav_entries(navigation, path):
         entries = []
         for item in items:
             try:
-                href = reverse(item.url_name)
+                href = _nav_href(item.url_name, get_script_prefix(), get_urlconf())
             except NoReverseMatch:
                 continue
             entries.append({"label": item.label, "href": href, "active": False})
