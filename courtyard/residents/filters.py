@@ -114,12 +114,17 @@ class ResidentFilterSet(BaseFilterSet):
         session = getattr(self.request, "session", None) or {}
         value = self.data.get("estate") if self.data else None
         estate = value if value and str(value).isdigit() else session.get("estate_id")
+        # Both selects list plain values, read once: no model instances, and no server-side
+        # cursor (a model select's iterator() on PostgreSQL: DECLARE, FETCH, CLOSE).
+        estates = self.form.fields["estate"]
+        estates.widget.choices = ChoicesOnce(
+            lambda: [("", estates.empty_label), *estates.queryset.values_list("pk", "name")]
+        )
         field = self.form.fields["building"]
         buildings, any_label = field.queryset, field.empty_label
 
         def building_choices():
             chosen = buildings.filter(estate=estate) if estate else buildings
-            # Plain values: the choices of every building in the scope, no model instances.
             return [("", any_label)] + [
                 (pk, name if estate else f"{estate_name} {name}")
                 for pk, name, estate_name in chosen.values_list("pk", "name", "estate__name")
