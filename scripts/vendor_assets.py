@@ -21,6 +21,10 @@ FILES = {
     "echarts/dist/echarts.min.js": "echarts/echarts.min.js",
     "gridstack/dist/gridstack-all.js": "gridstack/gridstack-all.js",
     "gridstack/dist/gridstack.min.css": "gridstack/gridstack.min.css",
+    # The notice editor (BSD-3-Clause), loaded only on the notice form.
+    "quill/dist/quill.js": "quill/quill.js",
+    "quill/dist/quill.js.LICENSE.txt": "quill/quill.js.LICENSE.txt",
+    "quill/dist/quill.snow.css": "quill/quill.snow.css",
 }
 
 
