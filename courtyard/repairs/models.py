@@ -241,23 +241,10 @@ class WorkOrder(BaseModel):
                 fields=["status", "category", "urgency", "-created_at"],
                 name="workorder_status_category",
             ),
-            # Statistics (repairs.statistics): one covering index, read without the rows.
+            # The statistics' recurring units and categories: read alone, in this order.
             models.Index(
-                fields=[
-                    "created_at",
-                    "estate",
-                    "building",
-                    "unit",
-                    "category",
-                    "status",
-                    "accepted_at",
-                    "completed_at",
-                    "response_due",
-                    "resolution_due",
-                    "reopen_count",
-                    "rating",
-                ],
-                name="workorder_statistics",
+                fields=["unit", "category", "created_at", "estate", "building"],
+                name="workorder_recurrence",
             ),
         ]
 

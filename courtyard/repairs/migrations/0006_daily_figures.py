@@ -5,76 +5,140 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('estates', '0001_initial'),
-        ('repairs', '0005_list_filter_index'),
+        ("estates", "0001_initial"),
+        ("repairs", "0005_list_filter_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkOrderFigureDay',
+            name="WorkOrderFigureDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='day')),
-                ('is_current', models.BooleanField(default=False)),
-                ('computed_at', models.DateTimeField(null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True, verbose_name="day")),
+                ("is_current", models.BooleanField(default=False)),
+                ("computed_at", models.DateTimeField(null=True)),
             ],
             options={
-                'default_permissions': (),
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='WorkOrderDailyCategory',
+            name="WorkOrderDailyCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('orders', models.PositiveIntegerField(default=0)),
-                ('building', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='estates.building')),
-                ('category', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='repairs.repaircategory')),
-                ('estate', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='estates.estate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("orders", models.PositiveIntegerField(default=0)),
+                (
+                    "building",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="estates.building",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="repairs.repaircategory",
+                    ),
+                ),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="estates.estate",
+                    ),
+                ),
             ],
             options={
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['category', 'day', 'estate', 'building', 'orders'], name='workorder_category_day'), models.Index(fields=['day'], name='workorder_category_figure_day')],
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(
+                        fields=["category", "day", "estate", "building", "orders"],
+                        name="workorder_category_day",
+                    ),
+                    models.Index(fields=["day"], name="workorder_category_figure_day"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WorkOrderDailyFigure',
+            name="WorkOrderDailyFigure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('orders', models.PositiveIntegerField(default=0)),
-                ('submitted', models.PositiveIntegerField(default=0)),
-                ('accepted', models.PositiveIntegerField(default=0)),
-                ('dispatched', models.PositiveIntegerField(default=0)),
-                ('in_progress', models.PositiveIntegerField(default=0)),
-                ('completed', models.PositiveIntegerField(default=0)),
-                ('closed', models.PositiveIntegerField(default=0)),
-                ('cancelled', models.PositiveIntegerField(default=0)),
-                ('responded', models.PositiveIntegerField(default=0)),
-                ('response_hours', models.FloatField(default=0)),
-                ('resolved', models.PositiveIntegerField(default=0)),
-                ('resolution_hours', models.FloatField(default=0)),
-                ('response_due', models.PositiveIntegerField(default=0)),
-                ('response_late', models.PositiveIntegerField(default=0)),
-                ('resolution_due', models.PositiveIntegerField(default=0)),
-                ('resolution_late', models.PositiveIntegerField(default=0)),
-                ('unanswered', models.PositiveIntegerField(default=0)),
-                ('unanswered_due_first', models.DateTimeField(null=True)),
-                ('unanswered_due_last', models.DateTimeField(null=True)),
-                ('unresolved', models.PositiveIntegerField(default=0)),
-                ('unresolved_due_first', models.DateTimeField(null=True)),
-                ('unresolved_due_last', models.DateTimeField(null=True)),
-                ('reopened', models.PositiveIntegerField(default=0)),
-                ('rated', models.PositiveIntegerField(default=0)),
-                ('rating_sum', models.PositiveIntegerField(default=0)),
-                ('building', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='estates.building')),
-                ('estate', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='estates.estate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("orders", models.PositiveIntegerField(default=0)),
+                ("submitted", models.PositiveIntegerField(default=0)),
+                ("accepted", models.PositiveIntegerField(default=0)),
+                ("dispatched", models.PositiveIntegerField(default=0)),
+                ("in_progress", models.PositiveIntegerField(default=0)),
+                ("completed", models.PositiveIntegerField(default=0)),
+                ("closed", models.PositiveIntegerField(default=0)),
+                ("cancelled", models.PositiveIntegerField(default=0)),
+                ("responded", models.PositiveIntegerField(default=0)),
+                ("response_hours", models.FloatField(default=0)),
+                ("resolved", models.PositiveIntegerField(default=0)),
+                ("resolution_hours", models.FloatField(default=0)),
+                ("response_due", models.PositiveIntegerField(default=0)),
+                ("response_late", models.PositiveIntegerField(default=0)),
+                ("resolution_due", models.PositiveIntegerField(default=0)),
+                ("resolution_late", models.PositiveIntegerField(default=0)),
+                ("unanswered", models.PositiveIntegerField(default=0)),
+                ("unanswered_due_first", models.DateTimeField(null=True)),
+                ("unanswered_due_last", models.DateTimeField(null=True)),
+                ("unresolved", models.PositiveIntegerField(default=0)),
+                ("unresolved_due_first", models.DateTimeField(null=True)),
+                ("unresolved_due_last", models.DateTimeField(null=True)),
+                ("reopened", models.PositiveIntegerField(default=0)),
+                ("rated", models.PositiveIntegerField(default=0)),
+                ("rating_sum", models.PositiveIntegerField(default=0)),
+                (
+                    "building",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="estates.building",
+                    ),
+                ),
+                (
+                    "estate",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="estates.estate",
+                    ),
+                ),
             ],
             options={
-                'default_permissions': (),
-                'indexes': [models.Index(fields=['day', 'estate', 'building'], name='workorder_figure_day')],
+                "default_permissions": (),
+                "indexes": [
+                    models.Index(fields=["day", "estate", "building"], name="workorder_figure_day")
+                ],
             },
         ),
     ]
