@@ -5,7 +5,7 @@ residents list).
 """
 
 from django.db.models import F
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _l
 
 from courtyard.core.tables import Column, Table
 from courtyard.residents.validators import mask_phone
@@ -13,6 +13,7 @@ from courtyard.residents.validators import mask_phone
 from .reminders_selectors import describe
 
 FULL_IDENTITY = "residents.view_full_identity"
+NOWRAP = "billing/partials/arrears_nowrap.html"
 LIST = "、"
 
 
@@ -43,24 +44,30 @@ class ArrearsTable(Table):
         "last_reminded": ("last_reminded", False),
     }
     TIE = ("unit_id", "row_payer")
+    EXPORT_ONLY = ("oldest_due",)  # the page shows it under the days overdue
 
     select = Column(
         label="", orderable=False, export=False, template="billing/partials/arrears_select.html"
     )
-    place = Column(label=_("Unit"), orderable=False, template="billing/partials/arrears_place.html")
-    resident = JoinedColumn("payers", label=_("Resident"), orderable=False)
-    phone = PhoneColumn(label=_("Phone"), orderable=False)
-    items = JoinedColumn(label=_("Charge items"), orderable=False)
-    periods = JoinedColumn(label=_("Periods"), orderable=False)
-    bill_count = Column(label=_("Bills"))
-    owed = Column(label=_("Amount owed"))
-    oldest_due = Column(label=_("Oldest due date"), orderable=False)
-    days_overdue = Column(label=_("Days overdue"))
-    reminders = Column(label=_("Reminders"))
-    last_reminded = Column(label=_("Last reminded"))
+    place = Column(
+        label=_l("Unit"), orderable=False, template="billing/partials/arrears_place.html"
+    )
+    resident = JoinedColumn("payers", label=_l("Resident"), orderable=False, template=NOWRAP)
+    phone = PhoneColumn(label=_l("Phone"), orderable=False, template=NOWRAP)
+    items = JoinedColumn(label=_l("Charge items"), orderable=False)
+    periods = JoinedColumn(
+        label=_l("Periods"), orderable=False, template="billing/partials/arrears_periods.html"
+    )
+    bill_count = Column(label=_l("Bills"))
+    owed = Column(label=_l("Amount owed"), template=NOWRAP)
+    oldest_due = Column(label=_l("Oldest due date"), orderable=False, template=NOWRAP)
+    days_overdue = Column(label=_l("Days overdue"), template="billing/partials/arrears_days.html")
+    reminders = Column(label=_l("Reminders"))
+    last_reminded = Column(label=_l("Last reminded"), template=NOWRAP)
 
     def __init__(self, queryset, request=None, per_page=None, *, bills=None, full_identity=None):
         super().__init__(queryset, request, per_page)
+        self.columns = {k: c for k, c in self.base_columns.items() if k not in self.EXPORT_ONLY}
         self.bills = bills
         if full_identity is None:
             user = getattr(request, "user", None)
@@ -86,8 +93,11 @@ class ArrearsTable(Table):
     def rows(self, objects):
         return super().rows(self.describe(objects))
 
+    def export_headers(self):
+        return [str(c.label) for c in self.base_columns.values() if c.export]
+
     def export_rows(self, queryset=None, chunk=500):
-        columns = [c for c in self.columns.values() if c.export]
+        columns = [c for c in self.base_columns.values() if c.export]
         source = queryset if queryset is not None else self.queryset
         offset = 0
         while True:
@@ -102,14 +112,14 @@ class ArrearsTable(Table):
 class ReminderTable(Table):
     default_order = ("-created_at", "-pk")
 
-    created_at = Column(label=_("Time"))
+    created_at = Column(label=_l("Time"))
     place = Column(
-        "bill", label=_("Bill"), orderable=False, template="billing/partials/reminders_bill.html"
+        "bill", label=_l("Bill"), orderable=False, template="billing/partials/reminders_bill.html"
     )
-    payer = Column("bill__payer__name", label=_("Payer"))
-    amount = Column("bill__amount", label=_("Amount"), orderable=False)
-    channel = Column(label=_("Channel"))
-    outcome = Column(label=_("Call outcome"))
-    note = Column(label=_("Note"), orderable=False)
-    message = Column("message__status", label=_("Message"), orderable=False)
-    created_by = Column("created_by__full_name", label=_("By"))
+    payer = Column("bill__payer__name", label=_l("Payer"))
+    amount = Column("bill__amount", label=_l("Amount"), orderable=False)
+    channel = Column(label=_l("Channel"))
+    outcome = Column(label=_l("Call outcome"))
+    note = Column(label=_l("Note"), orderable=False)
+    message = Column("message__status", label=_l("Message"), orderable=False)
+    created_by = Column("created_by__full_name", label=_l("By"))
