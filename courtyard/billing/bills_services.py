@@ -20,14 +20,14 @@ from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from huey.contrib.djhuey import db_task
 
-from courtyard.core import message_templates, messaging
+from courtyard.core import message_templates
 from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.messaging import template_text
 from courtyard.core.models import Message, TimelineEvent
 from courtyard.core.scoping import require_action, restrict, user_scope
+from courtyard.core.tasks import deliver_messages_task
 from courtyard.core.timeline import record_event
 
 from .choices import BillKind, BillStatus, PaymentStatus
@@ -343,13 +343,6 @@ class PayerDigest:
             batch = ids[start : start + DELIVERY_BATCH]
             transaction.on_commit(lambda batch=batch: deliver_messages_task(batch))
         return len(ids)
-
-
-@db_task()
-def deliver_messages_task(message_ids):
-    """Deliver a batch of queued messages; those to retry stay queued for the redelivery run."""
-    for message_id in message_ids:
-        messaging.deliver(message_id)
 
 
 # Deleting and voiding -----------------------------------------------------------------------

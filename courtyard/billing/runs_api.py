@@ -1,5 +1,212 @@
-"""API of billing: runs (filled in by its builder)."""
+"""API of bill runs: ``bill-runs`` — preview (nothing written), create (the job starts; its
+progress is on the run), list, detail with progress, totals and problems, and ``/publish``.
+A period published already for the scope answers 409 ``already_published``."""
 
-from ninja import Router
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+from django.http import Http404
+from ninja import Router, Schema, Status
+from ninja.pagination import paginate
+
+from courtyard.core.api import Pagination, api_access
+from courtyard.core.scoping import get_for_action, restrict
+from courtyard.estates.models import Building, Estate
+
+from . import runs_services
+from .choices import Cycle
+from .models import Bill, BillRun, ChargeItem
 
 router = Router(tags=["billing"])
+RUNS = BillRun.objects.select_related("estate", "job").prefetch_related("items", "buildings")
+
+
+class RunIn(Schema):
+    estate: int
+    buildings: list[int] = []
+    cycle: Cycle = Cycle.MONTH
+    period: str
+    items: list[int]
+
+
+class ItemTotalOut(Schema):
+    item: int
+    item_name: str
+    count: int
+    amount: Decimal
+    existing: int = 0
+
+
+class ProblemOut(Schema):
+    code: str
+    label: str
+    item: str
+    skips: bool
+    count: int
+    examples: list[str]
+
+
+class PreviewOut(Schema):
+    estate: int
+    buildings: list[int]
+    cycle: str
+    period: str
+    period_start: date
+    period_end: date
+    bill_count: int
+    total_amount: Decimal
+    existing_count: int
+    totals: list[ItemTotalOut]
+    problems: list[ProblemOut]
+    blocked: str
+
+
+class ProgressOut(Schema):
+    job: int | None
+    job_status: str
+    done: int
+    total: int
+    percent: int
+
+
+class RunOut(Schema):
+    id: int
+    status: str
+    estate: int
+    buildings: list[int]
+    items: list[int]
+    cycle: str
+    period: str
+    period_start: date
+    period_end: date
+    bill_count: int
+    total_amount: Decimal
+    progress: ProgressOut
+    created_at: datetime
+    published_at: datetime | None
+
+    @staticmethod
+    def resolve_estate(obj):
+        return obj.estate_id
+
+    @staticmethod
+    def resolve_buildings(obj):
+        return [building.pk for building in obj.buildings.all()]
+
+    @staticmethod
+    def resolve_items(obj):
+        return [item.pk for item in obj.items.all()]
+
+    @staticmethod
+    def resolve_progress(obj):
+        job = obj.job
+        finished = obj.status in ("generated", "published")
+        return {
+            "job": obj.job_id,
+            "job_status": job.status if job else "",
+            "done": job.done if job else 0,
+            "total": job.total if job else 0,
+            "percent": 100 if finished else (job.percent if job else 0),
+        }
+
+
+class RunDetailOut(RunOut):
+    totals: list[ItemTotalOut]
+    problems: list[ProblemOut]
+
+    @staticmethod
+    def resolve_totals(obj):
+        rows = (
+            Bill.objects.filter(bill_run=obj)
+            .order_by("item__sort_order")
+            .values("item_id", "item__name", "item__sort_order")
+            .annotate(count=Count("pk"), amount=Sum("amount"))
+        )
+        return [
+            {
+                "item": row["item_id"],
+                "item_name": row["item__name"],
+                "count": row["count"],
+                "amount": row["amount"],
+            }
+            for row in rows
+        ]
+
+
+def _choice(payload):
+    """The payload's ids as records; an id that does not exist is a 404."""
+    estate = Estate.objects.filter(pk=payload.estate).first()
+    buildings = list(Building.objects.filter(pk__in=payload.buildings))
+    items = list(ChargeItem.objects.filter(pk__in=payload.items))
+    if estate is None or len(buildings) != len(set(payload.buildings)):
+        raise Http404
+    if len(items) != len(set(payload.items)):
+        raise Http404
+    return {
+        "estate": estate,
+        "buildings": buildings,
+        "cycle": payload.cycle,
+        "period": payload.period,
+        "items": items,
+    }
+
+
+@router.get("/bill-runs", response=list[RunOut])
+@api_access("billing.view_billrun")
+@paginate(Pagination)
+def list_runs(request):
+    return restrict(RUNS, request.user, "view").order_by("-created_at", "-id")
+
+
+@router.post("/bill-runs/preview", response=PreviewOut)
+@api_access("billing.add_billrun")
+def preview_run(request, payload: RunIn):
+    preview = runs_services.preview_bill_run(request.user, **_choice(payload))
+    scope = preview.scope
+    return {
+        "estate": scope.estate.pk,
+        "buildings": scope.building_ids,
+        "cycle": scope.period.cycle,
+        "period": scope.period.label,
+        "period_start": scope.period.start,
+        "period_end": scope.period.end,
+        "bill_count": preview.bill_count,
+        "total_amount": preview.total_amount,
+        "existing_count": preview.existing_count,
+        "totals": [
+            {
+                "item": total.item.pk,
+                "item_name": total.item.name,
+                "count": total.count,
+                "amount": total.amount,
+                "existing": total.existing,
+            }
+            for total in preview.totals
+        ],
+        "problems": preview.problems,
+        "blocked": preview.blocking,
+    }
+
+
+@router.post("/bill-runs", response={201: RunDetailOut})
+@api_access("billing.add_billrun")
+def create_run(request, payload: RunIn):
+    run = runs_services.start_bill_run(request.user, **_choice(payload))
+    return Status(201, RUNS.get(pk=run.pk))
+
+
+@router.get("/bill-runs/{pk}", response=RunDetailOut)
+@api_access("billing.view_billrun")
+def get_run(request, pk: int):
+    return get_for_action(RUNS, request.user, "view", pk=pk)
+
+
+@router.post("/bill-runs/{pk}/publish", response=RunDetailOut)
+@api_access("billing.publish_bill")
+def publish_run(request, pk: int):
+    run = BillRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    runs_services.publish_bill_run(request.user, run)  # checks the scope: 404 outside it
+    return RUNS.get(pk=run.pk)

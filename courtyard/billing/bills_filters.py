@@ -1,0 +1,61 @@
+"""Filter set of the bill list: the list's sidebar, the API query and the Excel export."""
+
+import django_filters
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courtyard.core.filters import BaseFilterSet
+from courtyard.estates.models import Building, Estate
+
+from .choices import OUTSTANDING_STATUSES, BillKind
+from .items_filters import PlaceFilterMixin
+from .models import Bill, ChargeItem
+
+# The list's states: "unpaid" is everything still owed (partly paid too), "overdue" the part
+# of it past its due date.
+STATES = (
+    ("unpaid", _("Unpaid")),
+    ("overdue", _("Overdue")),
+    ("partial", _("Partly paid")),
+    ("paid", _("Paid")),
+    ("draft", _("Draft")),
+    ("void", _("Voided")),
+)
+
+
+class BillFilterSet(PlaceFilterMixin, BaseFilterSet):
+    search_fields = ("unit__room_no", "payer__name", "payer__phone", "parking_space__code")
+    estate = django_filters.ModelChoiceFilter(queryset=Estate.objects.all(), label=_("Estate"))
+    building = django_filters.ModelChoiceFilter(
+        queryset=Building.objects.all(), label=_("Building")
+    )
+    room = django_filters.CharFilter(field_name="unit__room_no", label=_("Room number"))
+    item = django_filters.ModelChoiceFilter(
+        queryset=ChargeItem.objects.order_by("sort_order", "code"), label=_("Charge item")
+    )
+    period = django_filters.CharFilter(label=_("Period"), lookup_expr="exact")
+    status = django_filters.ChoiceFilter(choices=STATES, label=_("Status"), method="by_state")
+    kind = django_filters.ChoiceFilter(choices=BillKind.choices, label=_("Kind"))
+    # Links from other pages (a unit, a resident, a bill run) narrow the list by id.
+    unit = django_filters.NumberFilter(field_name="unit_id", label=_("Unit"))
+    resident = django_filters.NumberFilter(field_name="payer_id", label=_("Resident"))
+    bill_run = django_filters.NumberFilter(field_name="bill_run_id", label=_("Bill run"))
+
+    class Meta:
+        model = Bill
+        fields = ["q", "estate", "building", "room", "item", "period", "status", "kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_places()
+        for name in ("unit", "resident", "bill_run"):
+            self.form.fields[name].widget = self.form.fields[name].hidden_widget()
+
+    def by_state(self, queryset, name, value):
+        if value == "unpaid":
+            return queryset.filter(status__in=OUTSTANDING_STATUSES)
+        if value == "overdue":
+            return queryset.filter(
+                status__in=OUTSTANDING_STATUSES, due_date__lt=timezone.localdate()
+            )
+        return queryset.filter(status=value)

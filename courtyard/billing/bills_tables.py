@@ -1,0 +1,56 @@
+"""The bill table; its columns (but the selection box) are also the Excel export's columns."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from courtyard.core.tables import Column, Table
+
+# Everything a row shows, in one query.
+ROW_RELATED = ("estate", "building", "unit", "unit__entrance", "parking_space", "payer", "item")
+
+
+def place_of(bill):
+    """Where the bill belongs: building, entrance and room; a parking space; or the payer's
+    name for a resident's own bill."""
+    if bill.parking_space_id:
+        return _("Parking space %(code)s") % {"code": bill.parking_space.code}
+    if bill.unit_id:
+        unit = bill.unit
+        return f"{bill.building.name} {unit.entrance.name} {unit.room_no}"
+    return bill.payer.name if bill.payer_id else ""
+
+
+class PlaceColumn(Column):
+    def value(self, obj):
+        return place_of(obj)
+
+
+class PeriodColumn(Column):
+    """The period of a periodic bill; a temporary one shows the day it was raised."""
+
+    def value(self, obj):
+        if obj.period:
+            return obj.period
+        return _("Temporary %(date)s") % {"date": obj.created_at.date().isoformat()}
+
+
+class BillTable(Table):
+    default_order = ("-due_date", "-pk")
+
+    select = Column(
+        "pk",
+        label="",
+        orderable=False,
+        export=False,
+        template="billing/bills_select_cell.html",
+    )
+    place = PlaceColumn(label=gettext_lazy("Unit or space"), order_by="unit__room_no", link=True)
+    estate = Column("estate__name", label=gettext_lazy("Estate"))
+    payer = Column("payer__name", label=gettext_lazy("Payer"))
+    item = Column("item__name", label=gettext_lazy("Charge item"))
+    period = PeriodColumn(label=gettext_lazy("Period"), order_by="period_start")
+    amount = Column(label=gettext_lazy("Amount"))
+    paid_amount = Column(label=gettext_lazy("Paid"))
+    due_date = Column(label=gettext_lazy("Due date"))
+    status = Column(label=gettext_lazy("Status"), template="billing/bills_status_cell.html")
+    reminder_count = Column(label=gettext_lazy("Reminders"))
