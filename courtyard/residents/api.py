@@ -25,6 +25,19 @@ from .validators import mask_phone
 
 router = Router(tags=["residents"])
 
+
+class ResidentPagination(Pagination):
+    """A search's page and count from one query, as on the list page (see counted_slice)."""
+
+    def paginate_queryset(self, queryset, pagination, **params):
+        if not selectors.is_narrowed(queryset):
+            return super().paginate_queryset(queryset, pagination, **params)
+        limit = max(1, min(pagination.limit, 500))
+        offset = max(0, pagination.offset)
+        items, count = selectors.counted_slice(queryset, offset, limit)
+        return {"items": items, "count": queryset.count() if count is None else count}
+
+
 ResidentQuery = filter_query(ResidentFilterSet)
 
 
@@ -215,7 +228,7 @@ def _scoped_unit(user, pk):
 
 @router.get("/residents", response=list[ResidentOut])
 @api_access("residents.view_resident")
-@paginate(Pagination)
+@paginate(ResidentPagination)
 def list_residents(request, filters: Query[ResidentQuery], history: bool = False):
     """Current residents (``history=true``: the archived ones), with the list page's filters."""
     user = request.user

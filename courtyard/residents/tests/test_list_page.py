@@ -162,3 +162,24 @@ def test_export_writes_units_and_kind(
         f"{unit.estate.name} {unit.building.name} {unit.entrance.name} {unit.room_no} (Owner)"
     )
     assert cells["Kind"] == "Individual"
+
+
+def test_api_search_reads_its_page_and_count_in_one_query(client, clerk, found):
+    from courtyard.accounts.models import ApiToken
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(clerk)[1]}"}
+
+    def search(**params):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get("/api/v1/residents", {"q": "建国", **params}, **auth).json()
+        return body, resident_queries(ctx)
+
+    body, statements = search(limit=10)
+    assert body["count"] == 30 and [i["name"] for i in body["items"]][:2] == ["建国00", "建国01"]
+    assert len(body["items"]) == 10 and len(statements) == 1 and "OVER ()" in statements[0]
+    body, _statements = search(limit=10, offset=25)
+    assert body["count"] == 30 and [i["name"] for i in body["items"]][0] == "建国25"
+    body, _statements = search(offset=40)  # past the end: counted apart
+    assert body == {"items": [], "count": 30}
+    body = client.get("/api/v1/residents", **auth).json()  # the plain list: counted apart
+    assert body["count"] == 31
