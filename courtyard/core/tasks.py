@@ -14,6 +14,15 @@ def deliver_message_task(message_id):
         raise RuntimeError(f"message {message_id} not delivered yet; retrying")
 
 
+@db_task()
+def deliver_messages_task(message_ids):
+    """Deliver a batch of queued messages (a bill run's or a notice's publishing, thousands at
+    a time): one task per batch instead of one per message. A message to retry stays queued
+    for ``redeliver_stuck_messages``."""
+    for message_id in message_ids:
+        messaging.deliver(message_id)
+
+
 @db_periodic_task(crontab(minute="*/10"))
 def redeliver_stuck_messages():
     """Messages left queued (e.g. the worker was down when they were created) are re-sent."""

@@ -35,6 +35,7 @@ from courtyard.core.exceptions import StateConflict
 from courtyard.core.messaging import queue_message, template_text
 from courtyard.core.models import Message
 from courtyard.core.scoping import require_action, restrict
+from courtyard.core.tasks import deliver_messages_task
 from courtyard.core.timeline import record_event
 
 from . import audience as audiences
@@ -553,8 +554,6 @@ class _DeliveryWriter:
         self.message_ids.extend(message.pk for message in messages)
 
     def queue_delivery(self):
-        from .tasks import deliver_messages_task
-
         ids = self.message_ids
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]

@@ -1,10 +1,8 @@
-"""Periodic work of the notices module: publish what is due, expire what has ended; and the
-delivery of a publishing's messages in batches."""
+"""Periodic work of the notices module: publish what is due, expire what has ended. (A
+publishing's messages go out through core's ``deliver_messages_task``.)"""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
-
-from courtyard.core import messaging
+from huey.contrib.djhuey import db_periodic_task
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -13,10 +11,3 @@ def publish_and_expire_task():
 
     services.publish_due_notices()
     services.expire_due_notices()
-
-
-@db_task()
-def deliver_messages_task(message_ids):
-    """Deliver a batch of queued messages; one to retry stays queued for core's redelivery."""
-    for message_id in message_ids:
-        messaging.deliver(message_id)
