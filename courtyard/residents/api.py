@@ -42,9 +42,16 @@ ResidentQuery = filter_query(ResidentFilterSet)
 
 
 def _identity(obj, context):
+    """Mark ``obj`` with whether the caller sees phones and ID numbers in full (the right is
+    looked up once per request: three fields of every person ask)."""
     request = context.get("request") if context else None
-    user = getattr(request, "user", None)
-    obj.full_identity = bool(user and user.has_perm(selectors.FULL_IDENTITY))
+    full = getattr(request, "_residents_full_identity", None)
+    if full is None:
+        user = getattr(request, "user", None)
+        full = bool(user and user.has_perm(selectors.FULL_IDENTITY))
+        if request is not None:
+            request._residents_full_identity = full
+    obj.full_identity = full
     return obj
 
 
