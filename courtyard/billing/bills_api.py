@@ -229,7 +229,7 @@ def list_bills(request, filters: Query[BillQuery]):
     return filtered(BillFilterSet, request, bills)
 
 
-@router.get("/bills/{pk}", response=BillDetailOut)
+@router.get("/bills/{int:pk}", response=BillDetailOut)
 @api_access("billing.view_bill")
 def get_bill(request, pk: int):
     return _detail(get_for_action(BILLS, request.user, "view", pk=pk))
@@ -260,14 +260,14 @@ def publish_bills(request, payload: PublishIn):
     return {"published": bills_services.publish_bills(request.user, chosen)}
 
 
-@router.post("/bills/{pk}/void", response=BillDetailOut)
+@router.post("/bills/{int:pk}/void", response=BillDetailOut)
 @api_access("billing.void_bill")
 def void_bill(request, pk: int, payload: VoidIn):
     bill = get_for_action(Bill.objects.all(), request.user, "void", pk=pk)
     return _detail(bills_services.void_bill(request.user, bill, payload.reason))
 
 
-@router.delete("/bills/{pk}", response={204: None})
+@router.delete("/bills/{int:pk}", response={204: None})
 @api_access("billing.delete_bill")
 def delete_bill(request, pk: int):
     bill = get_for_action(Bill.objects.all(), request.user, "delete", pk=pk)
