@@ -47,6 +47,9 @@ class WorkOrderFilterSet(BaseFilterSet):
         super().__init__(*args, **kwargs)
         # Technicians by role, not by the right to read the staff register (clerks lack it).
         self.filters["assignee"].queryset = technicians().order_by("full_name", "pk")
+        # Every category, not only for those who may manage the list: a category is shown on
+        # every order, and a refused choice would drop all the filters (the whole list shown).
+        self.filters["category"].queryset = RepairCategory.objects.order_by("sort_order", "pk")
         fields = self.form.fields
         session = getattr(self.request, "session", None) or {}
         estate = self._chosen("estate") or session.get("estate_id")

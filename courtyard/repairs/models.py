@@ -225,7 +225,12 @@ class WorkOrder(BaseModel):
             models.Index(
                 fields=["estate", "status", "-created_at"], name="workorder_estate_status"
             ),
-            models.Index(fields=["status", "-created_at"], name="workorder_status_created"),
+            # A tab, newest first; the scope's columns let a scoped list and its count
+            # be read from the index alone.
+            models.Index(
+                fields=["status", "-created_at", "estate", "building"],
+                name="workorder_status_created",
+            ),
             models.Index(fields=["estate", "-created_at"], name="workorder_estate_created"),
             # The pending list: most urgent, then oldest.
             models.Index(fields=["status", "priority", "created_at"], name="workorder_pending"),
@@ -236,9 +241,10 @@ class WorkOrder(BaseModel):
             models.Index(fields=["status", "resolution_due"], name="workorder_resolution_due"),
             models.Index(fields=["status", "completed_at"], name="workorder_status_completed"),
             models.Index(fields=["resident", "-created_at"], name="workorder_resident_created"),
-            # The list's usual filters within a tab (category, urgency), newest first.
+            # The list's usual filters within a tab (category, urgency), newest first, and
+            # the scope's columns.
             models.Index(
-                fields=["status", "category", "urgency", "-created_at"],
+                fields=["status", "category", "urgency", "-created_at", "estate", "building"],
                 name="workorder_status_category",
             ),
             # The statistics' recurring units and categories: read alone, in this order.

@@ -1,5 +1,6 @@
 """The work order table; its columns are also the columns of the Excel export."""
 
+from django.core.paginator import Paginator
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.tables import Column, Table
@@ -40,3 +41,14 @@ class WorkOrderTable(Table):
     assignee = Column("assignee__full_name", label=_("Assignee"))
     created_at = Column(label=_("Reported"), template=DATETIME)
     resolution_due = Column(label=_("Resolve by"), template=DATETIME)
+
+    def page(self):
+        """A page in two reads: which orders (their ids, from the work order table alone, which
+        the database walks in an index's order and leaves after a page), then those rows with
+        everything a row shows. With the joins in one read SQLite planned a scoped list from
+        the estates, over every order in the scope (a second at 500,000 orders)."""
+        ids = Paginator(self.queryset.values_list("pk", flat=True), self.per_page)
+        page = ids.get_page(self.request.GET.get("page", 1) if self.request else 1)
+        rows = self.queryset.in_bulk(list(page.object_list))
+        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
+        return page

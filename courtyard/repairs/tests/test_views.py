@@ -128,13 +128,34 @@ def test_list_searches_number_description_and_contact(client, clerk, unit, water
     assert new_order.number in content and other.number not in content
 
 
+def test_list_filters_by_category_without_the_right_to_manage_categories(
+    client, clerk, unit, water, categories, new_order
+):
+    lift = order_in(unit, categories["elevator"], clerk, description="电梯异响", urgency="urgent")
+    assert not clerk.has_perm("repairs.view_repaircategory")
+    client.force_login(clerk)
+    params = {"category": categories["elevator"].pk, "urgency": "urgent"}
+    content = client.get(url("workorder_list"), params).content.decode()
+    assert lift.number in content and new_order.number not in content
+
+
+def test_list_pages_hold_every_order_once(client, clerk, unit, water):
+    numbers = {order_in(unit, water, clerk, description=f"报修{i}").number for i in range(30)}
+    client.force_login(clerk)
+    seen = []
+    for page in (1, 2):
+        response = client.get(url("workorder_list"), {"page": page})
+        seen += [row["object"].number for row in response.context["rows"]]
+    assert len(seen) == 30 and set(seen) == numbers
+
+
 def test_list_has_no_query_per_row(client, clerk, unit, water, tech, django_assert_max_num_queries):
     for i in range(15):
         order = order_in(unit, water, clerk, description=f"报修{i}")
         if i % 2:
             services.dispatch(clerk, order, assignee=tech)
     client.force_login(clerk)
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):  # the page's ids, then its rows
         response = client.get(url("workorder_list"), {"sort": "assignee"})
     assert response.status_code == 200
 
