@@ -125,7 +125,9 @@ def timeline_of(bill, allocations):
         )
         entries.append(_entry(bill.created_at, bill.created_by, text, "generated"))
     if bill.published_at and "published" not in verbs:
-        entries.append(_entry(bill.published_at, None, _("Published"), "published"))
+        # Published with its run: the run knows who did it.
+        publisher = bill.bill_run.published_by if bill.bill_run_id else None
+        entries.append(_entry(bill.published_at, publisher, _("Published"), "published"))
     if "paid" not in verbs:
         for allocation in allocations:
             payment = allocation.payment

@@ -115,7 +115,9 @@ def actions_for(user, bill):
 
 
 class BillDetailView(ObjectDetailView):
-    queryset = BILLS.select_related("bill_run", "work_order", "created_by", "voided_by")
+    queryset = BILLS.select_related(
+        "bill_run__published_by", "work_order", "created_by", "voided_by"
+    )
     template_name = "billing/bills_detail.html"
 
     def get_context_data(self, **kwargs):

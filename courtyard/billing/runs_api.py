@@ -17,6 +17,7 @@ from courtyard.estates.models import Building, Estate
 from . import runs_services
 from .choices import Cycle
 from .models import Bill, BillRun, ChargeItem
+from .pricing import to_money
 
 router = Router(tags=["billing"])
 RUNS = BillRun.objects.select_related("estate", "job").prefetch_related("items", "buildings")
@@ -128,7 +129,7 @@ class RunDetailOut(RunOut):
                 "item": row["item_id"],
                 "item_name": row["item__name"],
                 "count": row["count"],
-                "amount": row["amount"],
+                "amount": to_money(row["amount"]),
             }
             for row in rows
         ]

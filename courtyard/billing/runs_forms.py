@@ -21,7 +21,7 @@ class BillRunForm(StyledForm):
         Building.objects.none(),
         label=_("Buildings"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("None ticked: every building of the estate."),
     )
     cycle = forms.ChoiceField(label=_("Cycle"), choices=Cycle.choices, initial=Cycle.MONTH)
@@ -33,7 +33,7 @@ class BillRunForm(StyledForm):
     items = forms.ModelMultipleChoiceField(
         ChargeItem.objects.none(),
         label=_("Charge items"),
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, data=None, *, user, initial=None):

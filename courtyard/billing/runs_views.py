@@ -24,6 +24,7 @@ from . import runs_services as services
 from .bills_views import error_text
 from .choices import BillRunStatus
 from .models import Bill, BillRun
+from .pricing import to_money
 from .runs_filters import BillRunFilterSet
 from .runs_forms import BillRunForm
 from .runs_tables import BillRunTable
@@ -118,7 +119,7 @@ class BillRunDetailView(ObjectDetailView):
             .annotate(count=Count("pk"), amount=Sum("amount"))
         )
         context.update(
-            totals=list(totals),
+            totals=[{**row, "amount": to_money(row["amount"])} for row in totals],
             items=list(run.items.all()),
             buildings=list(run.buildings.all()),
             running=run.status in (BillRunStatus.PENDING, BillRunStatus.RUNNING),
