@@ -229,7 +229,17 @@ def list_bills(request, filters: Query[BillQuery]):
     return filtered(BillFilterSet, request, bills)
 
 
-@router.get("/bills/{int:pk}", response=BillDetailOut)
+# Before /bills/{pk}: the first path that matches wins.
+@router.post("/bills/publish", response=PublishedOut)
+@api_access("billing.publish_bill")
+def publish_bills(request, payload: PublishIn):
+    chosen = Bill.objects.filter(pk__in=payload.bills)
+    if chosen.count() != len(set(payload.bills)):
+        raise Http404
+    return {"published": bills_services.publish_bills(request.user, chosen)}
+
+
+@router.get("/bills/{pk}", response=BillDetailOut)
 @api_access("billing.view_bill")
 def get_bill(request, pk: int):
     return _detail(get_for_action(BILLS, request.user, "view", pk=pk))
@@ -251,23 +261,14 @@ def create_temporary_bill(request, payload: TemporaryBillIn):
     return Status(201, _detail(bill))
 
 
-@router.post("/bills/publish", response=PublishedOut)
-@api_access("billing.publish_bill")
-def publish_bills(request, payload: PublishIn):
-    chosen = Bill.objects.filter(pk__in=payload.bills)
-    if chosen.count() != len(set(payload.bills)):
-        raise Http404
-    return {"published": bills_services.publish_bills(request.user, chosen)}
-
-
-@router.post("/bills/{int:pk}/void", response=BillDetailOut)
+@router.post("/bills/{pk}/void", response=BillDetailOut)
 @api_access("billing.void_bill")
 def void_bill(request, pk: int, payload: VoidIn):
     bill = get_for_action(Bill.objects.all(), request.user, "void", pk=pk)
     return _detail(bills_services.void_bill(request.user, bill, payload.reason))
 
 
-@router.delete("/bills/{int:pk}", response={204: None})
+@router.delete("/bills/{pk}", response={204: None})
 @api_access("billing.delete_bill")
 def delete_bill(request, pk: int):
     bill = get_for_action(Bill.objects.all(), request.user, "delete", pk=pk)

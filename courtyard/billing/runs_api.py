@@ -197,13 +197,13 @@ def create_run(request, payload: RunIn):
     return Status(201, RUNS.get(pk=run.pk))
 
 
-@router.get("/bill-runs/{int:pk}", response=RunDetailOut)
+@router.get("/bill-runs/{pk}", response=RunDetailOut)
 @api_access("billing.view_billrun")
 def get_run(request, pk: int):
     return get_for_action(RUNS, request.user, "view", pk=pk)
 
 
-@router.post("/bill-runs/{int:pk}/publish", response=RunDetailOut)
+@router.post("/bill-runs/{pk}/publish", response=RunDetailOut)
 @api_access("billing.publish_bill")
 def publish_run(request, pk: int):
     run = BillRun.objects.filter(pk=pk).first()
