@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import bill_views, repair_views, views
+from . import bill_views, notice_views, repair_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -25,4 +25,10 @@ urlpatterns = [
     path("bills/<int:pk>/", bill_views.bill_detail, name="bill_detail"),
     path("payments/", bill_views.payment_list, name="payments"),
     path("payments/<int:pk>/receipt/", bill_views.payment_receipt, name="payment_receipt"),
+    path("notices/", notice_views.notice_list, name="notices"),
+    path("notices/<int:pk>/", notice_views.notice_detail, name="notice_detail"),
+    path("notices/<int:pk>/like/", notice_views.notice_like, name="notice_like"),
+    path("notices/<int:pk>/unlike/", notice_views.notice_unlike, name="notice_unlike"),
+    path("notices/<int:pk>/comment/", notice_views.notice_comment, name="notice_comment"),
+    path("notices/<int:pk>/confirm/", notice_views.notice_confirm, name="notice_confirm"),
 ]
