@@ -12,6 +12,7 @@ from courtyard.estates.api import router as estates_router
 from courtyard.notices.api import router as notices_router
 from courtyard.portal.api import router as portal_router
 from courtyard.portal.bill_api import router as portal_bills_router
+from courtyard.portal.notice_api import router as portal_notices_router
 from courtyard.portal.repair_api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
 from courtyard.repairs.report_api import router as repair_report_router
@@ -41,3 +42,4 @@ api.add_router("/", portal_bills_router)
 api.add_router("/", billing_router)
 api.add_router("/", system_router)
 api.add_router("/", notices_router)
+api.add_router("/", portal_notices_router)
