@@ -4,13 +4,20 @@ from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db.models import F
+from django.db.models import F, Sum
+from django.utils import timezone
 
 from courtyard.accounts.models import User
 from courtyard.core.models import TimelineEvent
-from courtyard.repairs import services
+from courtyard.repairs import rollup, services
 from courtyard.repairs.choices import WorkOrderStatus as S
-from courtyard.repairs.models import FollowUp, RepairCategory, WorkOrder, WorkOrderSequence
+from courtyard.repairs.models import (
+    FollowUp,
+    RepairCategory,
+    WorkOrder,
+    WorkOrderDailyFigure,
+    WorkOrderSequence,
+)
 
 from .conftest import CATEGORIES
 
@@ -53,6 +60,12 @@ def test_demo_work_orders_tell_a_story(seeded):
     assert events.count() == orders.count()
     statuses = set(orders.filter(reported_by=demo).values_list("status", flat=True))
     assert {S.SUBMITTED, S.IN_PROGRESS, S.COMPLETED} <= statuses
+
+
+def test_demo_statistics_are_summed_in_the_rollup(seeded):
+    first, today = rollup.first_day(), timezone.localdate()
+    assert rollup.stale_days(first, today) == []
+    assert WorkOrderDailyFigure.objects.aggregate(n=Sum("orders"))["n"] == WorkOrder.objects.count()
 
 
 def test_demo_numbers_are_sequential_and_continue(seeded):
