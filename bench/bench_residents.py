@@ -11,6 +11,7 @@ SQLite, or point DATABASE_URL at it) instead of generating the data again.
 """
 
 import argparse
+import os
 import random
 import time
 from decimal import Decimal
@@ -186,6 +187,7 @@ def measure(admin, clerk, token, runs):
         ("api room 1205 (clerk)", api, "/api/v1/residents?room=1205&limit=50", auth, True),
     ]
     print(f"targets (searches): p95 < {TARGET_MS} ms and <= {TARGET_RATIO}x the same SQL")
+    print(f"load average {load()} (the machine's other work slows both columns)")
     for label, client, url, headers, target in cases:
 
         def request(client=client, url=url, headers=headers):
@@ -197,6 +199,11 @@ def measure(admin, clerk, token, runs):
             report(label, page, sql, TARGET_MS, TARGET_RATIO)
         else:
             report(label, page, sql)
+    print(f"load average {load()}")
+
+
+def load():
+    return " ".join(f"{n:.1f}" for n in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
 
 
 if __name__ == "__main__":
