@@ -19,3 +19,17 @@ class NoticesConfig(AppConfig):
             on_approved=services.on_approved,
             on_rejected=services.on_rejected,
         )
+
+        # Staff pages: nav entries and the unread list's export job.
+        from courtyard.core.modules import NavItem
+
+        from . import jobs  # noqa: F401  (registers the export handler)
+
+        modules.attach(
+            "notices",
+            nav=[
+                NavItem(_("Announcement list"), "notices:notice_list", "notices.view_notice"),
+                NavItem(_("New announcement"), "notices:notice_add", "notices.add_notice"),
+                NavItem(_("Templates"), "notices:template_list", "notices.view_noticetemplate"),
+            ],
+        )

@@ -1,0 +1,857 @@
+"""Staff pages of announcements (公告管理): the list, the form with its editor and audience
+picker, a notice's page (approval, statistics, unread list, comments) with its actions, and
+the templates.
+
+Every change goes through one service function (or core.approvals for a decision); a
+refusal comes back as a message or a form error, with what was typed kept.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from courtyard.core import approvals, files, jobs
+from courtyard.core.access import STAFF, AccessMixin, access
+from courtyard.core.approval_forms import ApproveForm, RejectForm
+from courtyard.core.exceptions import StateConflict
+from courtyard.core.generic import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectHistoryView,
+    ObjectListView,
+    apply_service_errors,
+    xlsx_response,
+)
+from courtyard.core.scoping import restrict
+from courtyard.core.timeline import events_for
+
+from . import audience as audiences
+from . import selectors, services
+from .choices import (
+    EDITABLE_STATUSES,
+    READER_VARIABLES,
+    WITHDRAWABLE_STATUSES,
+    AttachmentPurpose,
+    AudienceKind,
+    NoticeChannel,
+    NoticeStatus,
+)
+from .filters import NoticeFilterSet
+from .forms import (
+    AudienceForm,
+    HideCommentForm,
+    NoticeForm,
+    NoticeTemplateForm,
+    ReplyForm,
+    StartFromTemplateForm,
+    WithdrawForm,
+    ids,
+    scoped,
+)
+from .jobs import EXPORT_UNREAD, unread_workbook
+from .models import Notice, NoticeComment, NoticeTemplate
+from .tables import STATUS_COLOURS, NoticeTable, UnreadTable
+
+S = NoticeStatus
+NOTICES = Notice.objects.select_related("created_by")
+UNREAD_EXPORT_INLINE = 2000  # rows written in the request; more go to a background job
+SEARCH_RESULTS = 20
+
+
+def error_text(error):
+    if isinstance(error, StateConflict):
+        return str(error.message)
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or _("No permission.")
+
+
+def notice_for(request, pk, action="view"):
+    """The notice the user may ``action``: 404 outside the data scope (the permission is
+    declared by the view)."""
+    found = restrict(NOTICES, request.user, action).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def attachments_by_purpose(notice):
+    found = {}
+    for attachment in files.attachments_of(notice).order_by("uploaded_at", "pk"):
+        found.setdefault(attachment.purpose, []).append(attachment)
+    return found
+
+
+# The list ----------------------------------------------------------------------------------
+
+
+def tabs():
+    return [("all", _("All"))] + [(status.value, status.label) for status in NoticeStatus]
+
+
+class NoticeListView(ObjectListView):
+    """公告列表: every notice in the scope, by state, filtered; each row with its figures."""
+
+    queryset = NOTICES
+    filterset_class = NoticeFilterSet
+    table_class = NoticeTable
+    template_name = "notices/notice_list.html"
+
+    def tab(self):
+        tab = self.request.GET.get("tab", "all")
+        return tab if tab in dict(tabs()) else "all"
+
+    def filtered(self):
+        filterset, queryset = super().filtered()
+        # Every tab's count in one query, with the filters applied.
+        self.tab_counts = queryset.order_by().aggregate(
+            all=Count("pk"), **{s.value: Count("pk", filter=Q(status=s)) for s in NoticeStatus}
+        )
+        if self.tab() != "all":
+            queryset = queryset.filter(status=self.tab())
+        return filterset, queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            tabs=[(key, label, self.tab_counts[key]) for key, label in tabs()],
+            tab=self.tab(),
+            add_url=reverse("notices:notice_add") if self.can("add") else None,
+        )
+        return context
+
+
+# The form ----------------------------------------------------------------------------------
+
+
+class NoticeFormView(AccessMixin, TemplateView):
+    """新增公告 and editing a draft, a rejected or a withdrawn notice."""
+
+    template_name = "notices/notice_form.html"
+
+    @classmethod
+    def declared_access(cls):
+        return "notices.add_notice"
+
+    def get_access(self):
+        return "notices.change_notice" if "pk" in self.kwargs else "notices.add_notice"
+
+    def get_notice(self):
+        if "pk" not in self.kwargs:
+            return None
+        notice = notice_for(self.request, self.kwargs["pk"], "change")
+        if notice.status not in EDITABLE_STATUSES:
+            messages.error(self.request, services_refusal(notice))
+            raise _Redirect(notice.get_absolute_url())
+        return notice
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except _Redirect as target:
+            return redirect(target.url)
+
+    def make_form(self, notice, data=None, files_=None):
+        user = self.request.user
+        stored = self.stored_files(notice)
+        if notice is not None:
+            initial = NoticeForm.initial_for(notice)
+        else:
+            initial = self.start_initial()
+        return NoticeForm(data, files_, user=user, notice=notice, files_of=stored, initial=initial)
+
+    def stored_files(self, notice):
+        if notice is None:
+            return []
+        return [
+            a
+            for a in files.attachments_of(notice).order_by("uploaded_at", "pk")
+            if a.purpose != AttachmentPurpose.IMAGE
+        ]
+
+    def start_initial(self):
+        """A new notice: the top bar's estate, or a template's wording (``?template=``)."""
+        estate_id = self.request.session.get("estate_id")
+        initial = {"estates": [estate_id] if estate_id else []}
+        template_id = self.request.GET.get("template", "")
+        template = (
+            NoticeTemplate.objects.filter(pk=template_id).first() if template_id.isdigit() else None
+        )
+        if template is not None:
+            from courtyard.core.estate_model import estates_for
+
+            estates = estates_for(self.request.user).filter(pk__in=initial["estates"])
+            start = timezone.localtime().replace(second=0, microsecond=0)
+            title, content = services.fill_template(template, estates=estates, effective_from=start)
+            initial.update(title=title, content=content, category=template.category)
+        return initial
+
+    def render_form(self, form, notice, status=200):
+        context = self.get_context_data(
+            object=notice,
+            **audience_context(form),
+            templates_form=None
+            if notice is not None
+            else StartFromTemplateForm(initial={"template": self.request.GET.get("template")}),
+            has_templates=notice is None and NoticeTemplate.objects.exists(),
+            variables=[(f"{{{name}}}", label) for name, label in READER_VARIABLES.items()],
+            can_submit=self.request.user.has_perm("notices.submit_notice"),
+            upload_url=reverse("notices:notice_image", args=[notice.pk]) if notice else "",
+            picker_url=reverse("notices:audience_picker"),
+        )
+        return self.render_to_response(context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        notice = self.get_notice()
+        return self.render_form(self.make_form(notice), notice)
+
+    def post(self, request, *args, **kwargs):
+        notice = self.get_notice()
+        form = self.make_form(notice, request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                saved = save_notice(request.user, notice, form)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except (StateConflict, PermissionDenied) as error:
+                form.add_error(None, error_text(error))
+            else:
+                return self.after_save(saved, notice is None)
+        if request.FILES:
+            form.add_error(None, _("Choose the files again: a browser cannot keep them."))
+        return self.render_form(form, notice, status=400)
+
+    def after_save(self, notice, created):
+        request = self.request
+        edit_url = reverse("notices:notice_edit", args=[notice.pk])
+        then = request.POST.getlist("then")
+        if "continue" in then:
+            messages.success(request, _("Draft saved. You can insert images now."))
+            return redirect(f"{edit_url}#editor")
+        if "submit" in then:
+            try:
+                services.submit_notice(request.user, notice)
+            except (StateConflict, ValidationError, PermissionDenied) as error:
+                messages.error(
+                    request,
+                    _("The draft was saved but not submitted: %(reason)s")
+                    % {"reason": error_text(error)},
+                )
+                return redirect(edit_url)
+            notice.refresh_from_db()
+            messages.success(request, submitted_message(notice))
+            return redirect(notice.get_absolute_url())
+        messages.success(request, _("Draft saved.") if created else _("Saved."))
+        return redirect(notice.get_absolute_url())
+
+
+class _Redirect(Exception):
+    def __init__(self, url):
+        self.url = url
+
+
+def services_refusal(notice):
+    if notice.status == S.PENDING_REVIEW:
+        return _("The announcement is awaiting review; wait for the decision.")
+    if notice.status == S.EXPIRED:
+        return _("An expired announcement can no longer be edited.")
+    return _("Withdraw the announcement first to edit it.")
+
+
+def submitted_message(notice):
+    if notice.status == S.PUBLISHED:
+        return _("Submitted, approved and published.")
+    if notice.status == S.APPROVED:
+        return _("Submitted and approved: it is published when it takes effect.")
+    return _("Submitted for review.")
+
+
+def save_notice(user, notice, form):
+    """Create or change the draft, then its files, in one transaction."""
+    with transaction.atomic():
+        if notice is None:
+            notice = services.create_notice(user, **form.service_kwargs())
+        else:
+            notice = services.update_notice(user, notice, **form.service_kwargs())
+        added = [
+            files.attach(notice, uploaded, user, purpose=purpose)
+            for purpose, uploaded in form.uploads()
+        ]
+        removed = form.cleaned_data.get("remove_files") or []
+        if removed:
+            files.attachments_of(notice).filter(pk__in=removed).exclude(
+                purpose=AttachmentPurpose.IMAGE
+            ).delete()
+        if added or removed:
+            from courtyard.core.timeline import record_event
+
+            record_event(
+                notice,
+                user,
+                "files_changed",
+                _("Files changed: %(added)s added, %(removed)s removed")
+                % {"added": len(added), "removed": len(removed)},
+            )
+    return notice
+
+
+def audience_context(form):
+    """What the audience card shows: the buildings by estate, the chosen units or people,
+    and how many residents the choice reaches now (or why it cannot be counted)."""
+    kind = form.kind()
+    context = {"form": form, "kind": kind, "kinds": AudienceKind}
+    if kind == AudienceKind.BUILDINGS:
+        context["building_groups"] = form.building_groups()
+    elif kind == AudienceKind.UNITS:
+        context["chosen"] = [(u.pk, str(u)) for u in form.chosen_units()]
+    elif kind == AudienceKind.RESIDENTS:
+        context["chosen"] = [(p.pk, p.name) for p in form.chosen_residents()]
+    context.update(count_audience(form, kind))
+    return context
+
+
+def count_audience(form, kind):
+    estates = form.value_ids("estates")
+    if not estates:
+        return {"hint": _("Choose the estates first.")}
+    targets = {
+        AudienceKind.BUILDINGS: "buildings",
+        AudienceKind.UNITS: "units",
+        AudienceKind.RESIDENTS: "residents",
+    }
+    target = targets.get(kind)
+    chosen = audiences.Audience.chosen(
+        kind, estates, **({target: form.value_ids(target)} if target else {})
+    )
+    if target and not chosen.target_ids:
+        return {"hint": _("Choose who in these estates.")}
+    try:
+        audiences.check(form.user, chosen)
+    except ValidationError as error:
+        return {"problems": error.messages}
+    count = audiences.audience_count(chosen)
+    return {"count": count, "warning": None if count else audiences.audience_warning(chosen)}
+
+
+@access(STAFF)
+def audience_picker(request):
+    """The audience card again as the choices change (htmx): add or remove a unit or
+    person, search for one, and the live count."""
+    user = request.user
+    if not (user.has_perm("notices.add_notice") or user.has_perm("notices.change_notice")):
+        raise PermissionDenied
+    data = request.GET.copy()
+    form = AudienceForm(data, user=user)
+    kind = form.kind()
+    field = {AudienceKind.UNITS: "units", AudienceKind.RESIDENTS: "residents"}.get(kind)
+    if field:
+        chosen = form.value_ids(field)
+        chosen += [pk for pk in ids(data.getlist("add")) if pk not in chosen]
+        removed = set(ids(data.getlist("remove")))
+        data.setlist(field, [str(pk) for pk in chosen if pk not in removed])
+        form = AudienceForm(data, user=user)
+    context = audience_context(form)
+    context["results"] = search_audience(form, kind, data.get("audience_q", ""))
+    context["picker_url"] = request.path
+    return render(request, "notices/partials/audience.html", context)
+
+
+def search_audience(form, kind, query):
+    """Units (by room) or people (by name, phone or room) of the chosen estates in scope."""
+    from courtyard.core.templatetags.courtyard_tags import mask_phone
+    from courtyard.residents.choices import OccupancyStatus
+    from courtyard.residents.models import Occupancy
+
+    query = query.strip()
+    estates = form.value_ids("estates")
+    if not query or not estates or kind not in (AudienceKind.UNITS, AudienceKind.RESIDENTS):
+        return None
+    if kind == AudienceKind.UNITS:
+        units = form.fields["units"].queryset.filter(estate_id__in=estates)
+        found = units.filter(room_no__icontains=query).select_related("estate")
+        return [
+            (u.pk, str(u), "") for u in found.order_by("building__name", "room_no")[:SEARCH_RESULTS]
+        ]
+    homes = scoped(
+        Occupancy.objects.filter(status=OccupancyStatus.CURRENT, estate_id__in=estates),
+        form.user,
+    )
+    match = Q(resident__name__icontains=query) | Q(unit__room_no=query)
+    if query.isdigit() and len(query) >= 4:
+        match |= Q(resident__phone__endswith=query)
+    found = (
+        homes.filter(match)
+        .select_related("resident", "unit__building", "unit__entrance")
+        .order_by("resident__name", "resident_id")[: SEARCH_RESULTS * 2]
+    )
+    results = {}
+    for home in found:
+        unit = home.unit
+        place = f"{unit.building.name} {unit.entrance.name} {unit.room_no}"
+        if home.resident_id not in results:
+            results[home.resident_id] = (
+                home.resident_id,
+                home.resident.name,
+                f"{place} · {mask_phone(home.resident.phone)}",
+            )
+    return list(results.values())[:SEARCH_RESULTS]
+
+
+@require_POST
+@access("notices.change_notice")
+def notice_image(request, pk):
+    """An image inserted from the editor: stored with the notice (checked by content) and
+    answered with its permission-checked URL."""
+    notice = notice_for(request, pk, "change")
+    if notice.status not in EDITABLE_STATUSES:
+        return JsonResponse({"error": services_refusal(notice)}, status=409)
+    uploaded = request.FILES.get("image")
+    if uploaded is None:
+        return JsonResponse({"error": _("Choose an image.")}, status=400)
+    try:
+        with transaction.atomic():
+            image = files.attach(
+                notice, uploaded, request.user, AttachmentPurpose.IMAGE, kinds=files.IMAGE_KINDS
+            )
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse({"url": reverse("core:attachment", args=[image.pk])}, status=201)
+
+
+# A notice's page ---------------------------------------------------------------------------
+
+
+def actions_for(user, notice, approval):
+    """The buttons a user sees: what the state and their permissions allow (the services
+    decide again)."""
+    may = user.has_perm
+    status = notice.status
+    running = not notice.has_ended
+    return {
+        "edit": status in EDITABLE_STATUSES and may("notices.change_notice"),
+        "submit": status in EDITABLE_STATUSES and may("notices.submit_notice"),
+        "publish": status == S.APPROVED
+        and notice.has_started
+        and running
+        and may("notices.publish_notice"),
+        "withdraw": status in WITHDRAWABLE_STATUSES and running and may("notices.withdraw_notice"),
+        "delete": status in (S.DRAFT, S.REJECTED)
+        and not notice.was_published
+        and may("notices.delete_notice"),
+        "decide": approval is not None
+        and status == S.PENDING_REVIEW
+        and approvals.may_decide(user, approval),
+    }
+
+
+EVENT_LOOKS = {
+    "created": ("ti-file-plus", "blue"),
+    "edited": ("ti-edit", "secondary"),
+    "files_changed": ("ti-paperclip", "secondary"),
+    "submitted": ("ti-send", "blue"),
+    "approval_submitted": ("ti-checklist", "blue"),
+    "approval_level_approved": ("ti-check", "green"),
+    "approval_approved": ("ti-circle-check", "green"),
+    "approval_rejected": ("ti-x", "red"),
+    "approved": ("ti-circle-check", "green"),
+    "rejected": ("ti-arrow-back-up", "red"),
+    "published": ("ti-speakerphone", "green"),
+    "withdrawn": ("ti-arrow-back", "orange"),
+    "expired": ("ti-clock-off", "secondary"),
+    "comment_hidden": ("ti-eye-off", "orange"),
+    "comment_replied": ("ti-message-reply", "cyan"),
+}
+
+
+def timeline_of(notice):
+    entries = []
+    for event in events_for(notice).order_by("-at", "-pk"):
+        icon, colour = EVENT_LOOKS.get(event.verb, ("ti-point", "secondary"))
+        entries.append({"event": event, "icon": icon, "colour": colour})
+    return entries
+
+
+def audience_summary(notice):
+    """The estates and, for a narrower audience, the buildings, units or people chosen."""
+    estates = [e.name for e in notice.estates.all()]
+    targets = []
+    more = 0
+    limit = 30
+    field = audiences.TARGET_FIELD.get(notice.audience_kind)
+    if field:
+        related = getattr(notice, field)
+        if field == "units":
+            related = related.select_related("building", "entrance")
+        elif field == "buildings":
+            related = related.select_related("estate")
+        found = list(related.all()[: limit + 1])
+        total = len(found) if len(found) <= limit else related.count()
+        more = max(0, total - limit)
+        for item in found[:limit]:
+            if field == "units":
+                targets.append(f"{item.building.name} {item.entrance.name} {item.room_no}")
+            elif field == "buildings":
+                targets.append(item.name)
+            else:
+                targets.append(item.name)
+    return {"estates": estates, "targets": targets, "more": more}
+
+
+class NoticeDetailView(ObjectDetailView):
+    """详情: the content as stored, audience, channels, approval progress, timeline, files;
+    for those who may: the figures, the unread list and the comments to moderate."""
+
+    queryset = NOTICES
+    template_name = "notices/notice_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        notice = context["object"]
+        approval = approvals.latest_request(notice)
+        actions = actions_for(user, notice, approval)
+        stored = attachments_by_purpose(notice)
+        context.update(
+            status_colour=STATUS_COLOURS.get(notice.status, "secondary"),
+            approval=approval,
+            levels=approvals.progress(approval) if approval else [],
+            actions=actions,
+            any_action=any(actions.values()),
+            attachments=stored.get(AttachmentPurpose.ATTACHMENT, []),
+            posters=stored.get(AttachmentPurpose.POSTER, []),
+            audience=audience_summary(notice),
+            channel_labels=notice.channel_labels,
+            timeline=timeline_of(notice),
+            can_change=False,
+            can_delete=False,
+            approve_form=kwargs.get("approve_form")
+            or ApproveForm(initial={"level": approval.current_level if approval else 1}),
+            reject_form=kwargs.get("reject_form")
+            or RejectForm(initial={"level": approval.current_level if approval else 1}),
+            withdraw_form=kwargs.get("withdraw_form") or WithdrawForm(),
+        )
+        if notice.status in EDITABLE_STATUSES:
+            context["audience_now"] = audiences.audience_count(notice)
+        if notice.was_published and user.has_perm("notices.view_notice_statistics"):
+            context.update(statistics_context(self.request, notice))
+        can_moderate = user.has_perm("notices.moderate_noticecomment")
+        if notice.was_published:
+            context["comments"] = list(selectors.notice_comments(notice))
+            context["can_moderate"] = can_moderate
+        return context
+
+
+def statistics_context(request, notice):
+    labels = dict(NoticeChannel.choices)
+    deliveries = selectors.delivery_counts(notice)
+    return {
+        "statistics": selectors.notice_statistics(notice),
+        "deliveries": [(labels.get(ch, ch), deliveries.get(ch, 0)) for ch in notice.channels]
+        + [(labels.get(ch, ch), n) for ch, n in deliveries.items() if ch not in notice.channels],
+        **unread_context(request, notice),
+    }
+
+
+def unread_context(request, notice):
+    full = request.user.has_perm("residents.view_full_identity")
+    table = UnreadTable(selectors.unread_audience(notice), request, full_identity=full)
+    page = table.page()
+    return {
+        "unread_table": table,
+        "unread_page": page,
+        "unread_rows": list(table.rows(page.object_list)),
+        "unread_url": reverse("notices:notice_unread", args=[notice.pk]),
+    }
+
+
+class NoticeHistoryView(ObjectHistoryView):
+    queryset = NOTICES
+
+
+def render_detail(request, notice, status=200, **forms):
+    """The notice's page again (after a refusal: 409 when the state moved on)."""
+    view = NoticeDetailView()
+    view.setup(request, pk=notice.pk)
+    view.kwargs = {"pk": notice.pk}
+    context = view.get_context_data(**forms)
+    return render(request, view.template_name, context, status=status)
+
+
+def button_action(request, pk, call, success, action="view"):
+    """A one-click action (submit, publish): POST only, then back to the notice."""
+    notice = notice_for(request, pk, action)
+    if request.method != "POST":
+        return redirect(notice.get_absolute_url())
+    try:
+        result = call(request.user, notice)
+    except StateConflict as error:
+        messages.error(request, error_text(error))
+        return render_detail(request, notice, status=409)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+        return redirect(notice.get_absolute_url())
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(notice.get_absolute_url())
+
+
+@access("notices.submit_notice")
+def notice_submit(request, pk):
+    return button_action(request, pk, services.submit_notice, submitted_message, action="submit")
+
+
+@access("notices.publish_notice")
+def notice_publish(request, pk):
+    return button_action(
+        request,
+        pk,
+        services.publish_notice,
+        lambda result: (
+            _("Published to %(count)s residents; %(messages)s messages sent.")
+            % {"count": result.audience, "messages": result.messages}
+        ),
+        action="publish",
+    )
+
+
+@access("notices.withdraw_notice")
+def notice_withdraw(request, pk):
+    """撤回: with a reason; readers no longer see it, and the author may edit it again."""
+    notice = notice_for(request, pk, "withdraw")
+    form = WithdrawForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.withdraw_notice(request.user, notice, form.cleaned_data["reason"])
+            except StateConflict as error:
+                form.add_error(None, error_text(error))
+                status = 409
+            except PermissionDenied as error:
+                form.add_error(None, error_text(error))
+                status = 403
+            else:
+                messages.success(request, _("Withdrawn. You can edit it and submit it again."))
+                return redirect(notice.get_absolute_url())
+    context = {"form": form, "object": notice, "title": _("Withdraw the announcement")}
+    return render(request, "notices/notice_action.html", context, status=status)
+
+
+class NoticeDeleteView(ObjectDeleteView):
+    queryset = NOTICES
+    delete_service = services.delete_notice
+
+
+def pending_request(notice):
+    approval = approvals.latest_request(notice)
+    if approval is None or not approval.is_pending:
+        return None
+    return approval
+
+
+@require_POST
+@access("notices.view_notice")
+def notice_approve(request, pk):
+    """Approve at the current level (core.approvals decides who may)."""
+    notice = notice_for(request, pk)
+    approval = pending_request(notice)
+    form = ApproveForm(request.POST)
+    if approval is None:
+        messages.error(request, _("This announcement is no longer awaiting review."))
+        return redirect(notice.get_absolute_url())
+    if not form.is_valid():
+        return render_detail(request, notice, status=400, approve_form=form)
+    try:
+        approvals.approve(
+            request.user, approval, form.cleaned_data["comment"], level=form.cleaned_data["level"]
+        )
+    except StateConflict as error:
+        messages.error(request, error_text(error))
+        return render_detail(request, notice, status=409)
+    notice.refresh_from_db()
+    if notice.status == S.PENDING_REVIEW:
+        messages.success(request, _("Approved; it goes on to the next level."))
+    elif notice.status == S.PUBLISHED:
+        messages.success(request, _("Approved and published."))
+    else:
+        messages.success(request, _("Approved: it is published when it takes effect."))
+    return redirect(notice.get_absolute_url())
+
+
+@require_POST
+@access("notices.view_notice")
+def notice_reject(request, pk):
+    notice = notice_for(request, pk)
+    approval = pending_request(notice)
+    form = RejectForm(request.POST)
+    if approval is None:
+        messages.error(request, _("This announcement is no longer awaiting review."))
+        return redirect(notice.get_absolute_url())
+    if form.is_valid():
+        try:
+            approvals.reject(
+                request.user,
+                approval,
+                form.cleaned_data["reason"],
+                level=form.cleaned_data["level"],
+            )
+        except StateConflict as error:
+            messages.error(request, error_text(error))
+            return render_detail(request, notice, status=409)
+        except ValidationError as error:
+            form.add_error("reason", error.message_dict.get("reason", error.messages))
+        else:
+            messages.success(request, _("Rejected; the author has been told the reason."))
+            return redirect(notice.get_absolute_url())
+    return render_detail(request, notice, status=400, reject_form=form)
+
+
+# Statistics: the unread list and its export -----------------------------------------------
+
+
+@access("notices.view_notice_statistics")
+def notice_unread(request, pk):
+    """A page of the unread list (htmx swaps it into the notice's page)."""
+    notice = notice_for(request, pk)
+    context = {"object": notice, **unread_context(request, notice)}
+    return render(request, "notices/partials/unread.html", context)
+
+
+@access("notices.view_notice_statistics")
+def notice_unread_export(request, pk):
+    """The unread list as Excel: written at once, or by a background job when it is long."""
+    notice = notice_for(request, pk)
+    if selectors.unread_audience(notice).count() > UNREAD_EXPORT_INLINE:
+        job = jobs.start_job(request.user, EXPORT_UNREAD, params={"notice": notice.pk})
+        return HttpResponseRedirect(reverse("core:job_detail", args=[job.pk]))
+    name, content = unread_workbook(request.user, notice)
+    return xlsx_response(content, name)
+
+
+# Comments ---------------------------------------------------------------------------------
+
+
+def comment_for(request, pk):
+    comment = (
+        NoticeComment.objects.filter(pk=pk, notice__in=restrict(Notice.objects.all(), request.user))
+        .select_related("notice")
+        .first()
+    )
+    if comment is None:
+        raise Http404
+    return comment
+
+
+def comment_action(request, pk, form_class, call, success):
+    comment = comment_for(request, pk)
+    notice_url = f"{comment.notice.get_absolute_url()}#comments"
+    if request.method != "POST":
+        return redirect(notice_url)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(notice_url)
+    try:
+        call(request.user, comment, form.cleaned_data)
+    except (StateConflict, ValidationError) as error:
+        messages.error(request, error_text(error))
+        return redirect(notice_url)
+    messages.success(request, success)
+    return redirect(notice_url)
+
+
+@access("notices.moderate_noticecomment")
+def comment_hide(request, pk):
+    return comment_action(
+        request,
+        pk,
+        HideCommentForm,
+        lambda user, comment, data: services.hide_comment(user, comment, data["reason"]),
+        _("The comment is hidden from residents; it is kept with the reason."),
+    )
+
+
+@access("notices.moderate_noticecomment")
+def comment_reply(request, pk):
+    return comment_action(
+        request,
+        pk,
+        ReplyForm,
+        lambda user, comment, data: services.reply_to_comment(user, comment, data["body"]),
+        _("Reply posted."),
+    )
+
+
+# Templates --------------------------------------------------------------------------------
+
+
+@access("notices.view_noticetemplate")
+def template_list(request):
+    templates = NoticeTemplate.objects.select_related("created_by").order_by("category", "name")
+    user = request.user
+    context = {
+        "templates": templates,
+        "can_add": user.has_perm("notices.add_noticetemplate"),
+        "can_change": user.has_perm("notices.change_noticetemplate"),
+        "can_delete": user.has_perm("notices.delete_noticetemplate"),
+        "can_use": user.has_perm("notices.add_notice"),
+    }
+    return render(request, "notices/template_list.html", context)
+
+
+def template_form(request, template=None):
+    initial = {}
+    if template is not None:
+        initial = {name: getattr(template, name) for name in services.TEMPLATE_FIELDS}
+    form = NoticeTemplateForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                if template is None:
+                    services.create_template(request.user, **form.cleaned_data)
+                else:
+                    services.update_template(request.user, template, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("Template saved."))
+                return redirect("notices:template_list")
+    context = {"form": form, "object": template, "variables": form.variables()}
+    return render(request, "notices/template_form.html", context, status=status)
+
+
+@access("notices.add_noticetemplate")
+def template_add(request):
+    return template_form(request)
+
+
+def template_or_404(pk):
+    template = NoticeTemplate.objects.filter(pk=pk).first()
+    if template is None:
+        raise Http404
+    return template
+
+
+@access("notices.change_noticetemplate")
+def template_edit(request, pk):
+    return template_form(request, template_or_404(pk))
+
+
+@access("notices.delete_noticetemplate")
+def template_delete(request, pk):
+    template = template_or_404(pk)
+    if request.method == "POST":
+        services.delete_template(request.user, template)
+        messages.success(request, _("Deleted “%(name)s”.") % {"name": template})
+        return redirect("notices:template_list")
+    return render(request, "notices/template_delete.html", {"object": template})
