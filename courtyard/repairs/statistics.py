@@ -2,10 +2,11 @@
 
 The figures are those of ``selectors.visible_work_orders(user)`` narrowed to the top bar's
 estate and to the orders *reported* in ``[start, end)``. They are read from the daily rollup
-(``repairs.rollup``: per day, estate, building and category), in the same data scope; a day
-the rollup does not hold up to date is read from its orders, and so are the orders of a day
-whose running deadlines "now" falls between. The recurring units and categories are one
-grouped read of the orders. Python only walks aggregated rows, never the orders themselves.
+(``repairs.rollup``: sums per day, estate and building, orders per category), in the same data
+scope; a day the rollup does not hold up to date is read from its orders, and so are the
+orders of the days whose running deadlines "now" falls between. The recurring units and
+categories are one grouped read of an index of the orders. Python only walks aggregated rows,
+never the orders themselves.
 
 Definitions:
 - response time = accepted_at − created_at (orders accepted); resolution time =
@@ -185,12 +186,7 @@ class Tally:
 
     def add_day(self, row):
         """One day's orders and running deadlines (summed, or a part of them)."""
-        day = row["day"]
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
-        elif isinstance(day, datetime):
-            day = timezone.localtime(day).date()
-        known = self.days.setdefault(day, dict.fromkeys(PER_DAY))
+        known = self.days.setdefault(row["day"], dict.fromkeys(PER_DAY))
         for name in PER_DAY:
             if name.endswith("_first"):
                 known[name] = rollup.widen(min, known[name], row[name])
@@ -199,31 +195,25 @@ class Tally:
             else:
                 known[name] = (known[name] or 0) + (row[name] or 0)
 
-    def settle(self, now):
-        """Count the running deadlines of the days where all have passed by ``now``; return,
-        per kind, the days where only some have (their orders are looked at)."""
-        undecided = {kind: [] for kind in RUNNING}
+    def passed(self, now):
+        """Per kind of running deadline: how many have passed by ``now`` on the days where all
+        have, and the days where only some have (their orders are to be looked at)."""
+        counts, undecided = dict.fromkeys(RUNNING, 0), {kind: [] for kind in RUNNING}
         for day, known in self.days.items():
             for kind in RUNNING:
                 if not known[kind]:
                     continue
                 if known[f"{kind}_due_last"] < now:
-                    self._breached(kind, known[kind])
+                    counts[kind] += known[kind]
                 elif known[f"{kind}_due_first"] < now:
                     undecided[kind].append(day)
-        return undecided
-
-    def _breached(self, kind, count):
-        if kind == "unanswered":
-            self.response_breaches += count
-        else:
-            self.resolution_breaches += count
+        return counts, undecided
 
 
-def _grouped(stored, keys, aggregates):
+def _grouped(rows, keys, aggregates):
     """Rollup rows summed per ``keys`` (the annotations take a prefix: a name of their own
     would clash with the row's field)."""
-    rows = stored.values(*keys).annotate(
+    grouped = rows.values(*keys).annotate(
         **{rollup.PREFIX + name: aggregate(name) for name, aggregate in aggregates.items()}
     )
     return [
@@ -231,7 +221,7 @@ def _grouped(stored, keys, aggregates):
             **{key: row[key] for key in keys},
             **{name: row[rollup.PREFIX + name] for name in aggregates},
         }
-        for row in rows
+        for row in grouped
     ]
 
 
@@ -278,18 +268,18 @@ def tally(user, period, orders, estate_id=None, now=None):
 def _settle(result, user, estate_id, now):
     """The running deadlines passed by ``now``: from the earliest and latest per day, and for
     the days where ``now`` lies between them from those days' orders."""
-    undecided = result.settle(now)
-    if not (undecided["unanswered"] or undecided["unresolved"]):
-        return
-    answer, resolve = (rollup.reported_on(undecided[kind]) for kind in RUNNING)
-    # Only those days' orders: with the whole range in the query SQLite would walk the range.
-    orders = narrow_to_estate(selectors.visible_work_orders(user), estate_id).order_by()
-    counts = orders.filter(answer | resolve).aggregate(
-        unanswered=Count("pk", filter=rollup.UNANSWERED & Q(response_due__lt=now) & answer),
-        unresolved=Count("pk", filter=rollup.UNRESOLVED & Q(resolution_due__lt=now) & resolve),
-    )
-    result.response_breaches += counts["unanswered"]
-    result.resolution_breaches += counts["unresolved"]
+    counts, undecided = result.passed(now)
+    if undecided["unanswered"] or undecided["unresolved"]:
+        answer, resolve = (rollup.reported_on(undecided[kind]) for kind in RUNNING)
+        # Only those days' orders: with the whole range in the query SQLite walks the range.
+        orders = narrow_to_estate(selectors.visible_work_orders(user), estate_id).order_by()
+        looked_at = orders.filter(answer | resolve).aggregate(
+            unanswered=Count("pk", filter=rollup.UNANSWERED & Q(response_due__lt=now) & answer),
+            unresolved=Count("pk", filter=rollup.UNRESOLVED & Q(resolution_due__lt=now) & resolve),
+        )
+        counts = {kind: counts[kind] + looked_at[kind] for kind in RUNNING}
+    result.response_breaches = counts["unanswered"]
+    result.resolution_breaches = counts["unresolved"]
 
 
 def trend(result, period):

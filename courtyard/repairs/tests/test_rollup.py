@@ -257,8 +257,8 @@ def test_the_running_deadlines_settle_at_the_time_of_reading(world):
     rollup.rebuild(date(2026, 1, 1), date(2026, 4, 30))
     boss = make_user("boss", superuser=True)
     period = PERIODS[0]
-    orders = statistics.orders_in(boss, period)
-    undecided = statistics.Tally.settle(statistics.tally(boss, period, orders, now=NOW), NOW)
+    result = statistics.tally(boss, period, statistics.orders_in(boss, period), now=NOW)
+    _counts, undecided = result.passed(NOW)
     assert undecided["unanswered"] and undecided["unresolved"]  # both read from their orders
     for now in (NOW - timedelta(days=3), NOW, NOW + timedelta(hours=5), NOW + timedelta(days=9)):
         figures = statistics.compute(boss, period, now=now)
