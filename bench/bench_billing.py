@@ -25,6 +25,8 @@ from decimal import Decimal
 
 from common import analyze, captured_sql, report, run_sql, setup_django, timed
 
+CHUNK = 5000  # the run's units per chunk (runs_services.CHUNK), for the direct insert's commits
+
 PERIOD = "2026-10"
 PER_BUILDING, PER_ENTRANCE = 500, 250
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -187,15 +189,18 @@ def bill_rows(run):
 
 
 def delete_bills():
+    """An empty, compacted bills table (both inserts start from the same state)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM billing_bill")
+        cursor.execute("VACUUM" if connection.vendor == "sqlite" else "VACUUM FULL billing_bill")
     analyze()
 
 
-def direct_insert(rows):
-    """The same rows through the database driver itself, in one transaction."""
+def direct_insert(rows, batch):
+    """The same rows through the database driver itself, committed ``batch`` rows at a time
+    as the run commits each chunk."""
     from django.db import connection
 
     from courtyard.billing.runs_services import BillWriter
@@ -214,10 +219,11 @@ def direct_insert(rows):
             password=settings["PASSWORD"] or None,
         ) as conn:
             copy_sql = f"COPY billing_bill ({columns}) FROM STDIN"
-            with conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            conn.commit()
+            for at in range(0, len(rows), batch):
+                with conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                    for row in rows[at : at + batch]:
+                        copy.write_row(row)
+                conn.commit()
     else:
         import sqlite3
 
@@ -225,9 +231,11 @@ def direct_insert(rows):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         marks = ", ".join("?" * len(BillWriter.COLUMNS))
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO billing_bill ({columns}) VALUES ({marks})", rows)
-        conn.execute("COMMIT")
+        sql = f"INSERT INTO billing_bill ({columns}) VALUES ({marks})"
+        for at in range(0, len(rows), batch):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(sql, rows[at : at + batch])
+            conn.execute("COMMIT")
         conn.close()
     return time.perf_counter() - start
 
@@ -261,7 +269,7 @@ def measure_run(estate, finance, with_bulk_create):
     run, first = timed_run(estate, finance, items)
     rows = bill_rows(run)
     delete_bills()
-    direct = direct_insert(rows)
+    direct = direct_insert(rows, CHUNK * len(items))
     analyze()  # as autovacuum would after a bulk load
     mb = 1024
     print(
@@ -277,7 +285,7 @@ def measure_run(estate, finance, with_bulk_create):
         seconds = bulk_create_time(run, rows)
         print(f"  (Django bulk_create(ignore_conflicts=True) of the same rows: {seconds:.2f} s)")
         delete_bills()
-        direct_insert(rows)
+        direct_insert(rows, CHUNK * len(items))
     del rows
     again_run, again = timed_run(estate, finance, items)
     print(

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import QuickSelect
 from courtyard.estates.models import Building, Estate
 
 from .choices import OUTSTANDING_STATUSES, BillKind
@@ -25,17 +26,26 @@ STATES = (
 
 class BillFilterSet(PlaceFilterMixin, BaseFilterSet):
     search_fields = ("unit__room_no", "payer__name", "payer__phone", "parking_space__code")
-    estate = django_filters.ModelChoiceFilter(queryset=Estate.objects.all(), label=_("Estate"))
+    # QuickSelects: the building filter lists every building in the scope.
+    estate = django_filters.ModelChoiceFilter(
+        queryset=Estate.objects.all(), label=_("Estate"), widget=QuickSelect
+    )
     building = django_filters.ModelChoiceFilter(
-        queryset=Building.objects.all(), label=_("Building")
+        queryset=Building.objects.all(), label=_("Building"), widget=QuickSelect
     )
     room = django_filters.CharFilter(field_name="unit__room_no", label=_("Room number"))
     item = django_filters.ModelChoiceFilter(
-        queryset=ChargeItem.objects.order_by("sort_order", "code"), label=_("Charge item")
+        queryset=ChargeItem.objects.order_by("sort_order", "code"),
+        label=_("Charge item"),
+        widget=QuickSelect,
     )
     period = django_filters.CharFilter(label=_("Period"), lookup_expr="exact")
-    status = django_filters.ChoiceFilter(choices=STATES, label=_("Status"), method="by_state")
-    kind = django_filters.ChoiceFilter(choices=BillKind.choices, label=_("Kind"))
+    status = django_filters.ChoiceFilter(
+        choices=STATES, label=_("Status"), method="by_state", widget=QuickSelect
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=BillKind.choices, label=_("Kind"), widget=QuickSelect
+    )
     # Links from other pages (a unit, a resident, a bill run) narrow the list by id.
     unit = django_filters.NumberFilter(field_name="unit_id", label=_("Unit"))
     resident = django_filters.NumberFilter(field_name="payer_id", label=_("Resident"))
