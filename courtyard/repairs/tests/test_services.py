@@ -373,11 +373,15 @@ def test_paid_repair_hook_called_once(working, tech, resident_user):
 
 def test_free_repair_calls_no_hook(working, tech):
     calls = []
-    hooks.register_paid_repair_handler(lambda order, actor: calls.append(order))
+
+    def handler(order, actor):
+        calls.append(order)
+
+    hooks.register_paid_repair_handler(handler)
     try:
         services.complete(tech, working, work_done="x")
     finally:
-        hooks._paid_repair_handlers.clear()
+        hooks.unregister_paid_repair_handler(handler)
     assert calls == []
 
 
