@@ -10,6 +10,7 @@ from courtyard.accounts.demo import seed_users
 from courtyard.billing.demo import seed_billing
 from courtyard.core.audit import change_source
 from courtyard.estates.demo import seed_estates
+from courtyard.notices.demo import seed_notices
 from courtyard.repairs.demo import seed_repairs
 from courtyard.residents.demo import seed_residents
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
             seed_residents(users)
             seed_repairs()
             seed_billing()
+            seed_notices()
         if users:
             self.stdout.write(f"demo data ready: {len(estates)} estates, {len(users)} accounts")
         else:
