@@ -2,15 +2,19 @@
 order by order (random orders, several scopes, ranges and steps, deadlines running at the time
 of reading), and every service that changes an order keeps it up to date."""
 
+import io
 import random
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
+from courtyard.accounts.models import ApiToken
 from courtyard.core.scoping import restrict
 from courtyard.repairs import rollup, services, statistics
 from courtyard.repairs.choices import UNRESOLVED_STATUSES, Urgency, WorkOrderStatus
@@ -374,3 +378,32 @@ def test_closing_completed_orders_keeps_their_days_current(
         assert close_completed_orders(now=NOW + timedelta(days=30)) == len(completed)
     for created in completed:
         day_matches_its_orders(rollup.local_day(created))
+
+
+def test_page_excel_and_api_show_the_rollup_figures(world, client):
+    rollup.rebuild(date(2026, 1, 1), date(2026, 4, 30))
+    north = make_user("north", "repairs.view_workorder", STATS, estates=[world["north"]])
+    period = statistics.Period(date(2026, 3, 3), date(2026, 3, 30), statistics.DAY)
+    params = {"range": "custom", "start": "2026-03-03", "end": "2026-03-30", "granularity": "day"}
+    client.force_login(north)
+    page = client.get(reverse("repairs:statistics"), params).context["figures"]
+    want = expected(north, period, now=page.computed_at)
+    assert shown(page) == want
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("repairs:statistics"), params | {"export": "xlsx"}).content)
+    )
+    values = [row[1] for row in book.worksheets[0].iter_rows(min_row=4, values_only=True)]
+    kpis = want["kpis"]
+    assert values == [
+        *(kpis[k] for k in ("total", "completed", "cancelled", "response_hours")),
+        *(kpis[k] for k in ("resolution_hours", "response_breaches", "response_breach_rate")),
+        *(kpis[k] for k in ("resolution_breaches", "resolution_breach_rate", "reopened")),
+        *(kpis[k] for k in ("reopen_rate", "rating_average")),
+    ]
+    _token, raw = ApiToken.issue(north)
+    body = client.get(
+        "/api/v1/reports/repairs", params, headers={"Authorization": f"Bearer {raw}"}
+    ).json()
+    assert body["kpis"] == want["kpis"]
+    assert {row["category"]: row["count"] for row in body["by_category"]} == want["by_category"]
+    assert [(row["unit"], row["count"]) for row in body["top_units"]] == want["top_units"]
