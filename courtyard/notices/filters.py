@@ -13,7 +13,9 @@ from courtyard.estates.models import Estate
 from .choices import NoticeCategory
 from .models import Notice
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+def date_input(label):
+    return forms.DateInput(attrs={"type": "date", "aria-label": label}, format="%Y-%m-%d")
 
 
 class NoticeFilterSet(BaseFilterSet):
@@ -29,13 +31,13 @@ class NoticeFilterSet(BaseFilterSet):
         field_name="effective_from",
         lookup_expr="date__gte",
         label=_("Takes effect from"),
-        widget=DATE,
+        widget=date_input(_("Takes effect from")),
     )
     starts_to = django_filters.DateFilter(
         field_name="effective_from",
         lookup_expr="date__lte",
         label=_("Takes effect to"),
-        widget=DATE,
+        widget=date_input(_("Takes effect to")),
     )
     must_read = django_filters.BooleanFilter(
         label=_("Must read only"), widget=forms.CheckboxInput, method="filter_flag"

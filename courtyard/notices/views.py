@@ -471,9 +471,14 @@ EVENT_LOOKS = {
 }
 
 
+# The engine's own "submitted" and "approved" repeat the notice's (whose "approved" is the
+# truer one: approved, not yet in effect).
+ENGINE_REPEATS = {"approval_submitted", "approval_approved"}
+
+
 def timeline_of(notice):
     entries = []
-    for event in events_for(notice).order_by("-at", "-pk"):
+    for event in events_for(notice).exclude(verb__in=ENGINE_REPEATS).order_by("-at", "-pk"):
         icon, colour = EVENT_LOOKS.get(event.verb, ("ti-point", "secondary"))
         entries.append({"event": event, "icon": icon, "colour": colour})
     return entries
@@ -529,6 +534,7 @@ class NoticeDetailView(ObjectDetailView):
             posters=stored.get(AttachmentPurpose.POSTER, []),
             audience=audience_summary(notice),
             channel_labels=notice.channel_labels,
+            has_variables=any(f"{{{name}}}" in notice.content for name in READER_VARIABLES),
             timeline=timeline_of(notice),
             can_change=False,
             can_delete=False,

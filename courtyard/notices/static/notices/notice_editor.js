@@ -32,6 +32,11 @@
   // The stored (sanitised) HTML, parsed off-document: nothing in it runs.
   quill.setContents(quill.clipboard.convert({ html: source.value }), "silent");
   quill.history.clear();
+  // Whether the author has put the cursor somewhere (the toolbar's own focus does not count).
+  var placed = false;
+  quill.on("selection-change", function (range, _old, origin) {
+    if (range && origin === "user") placed = true;
+  });
 
   function html() {
     if (quill.getText().trim() === "" && !quill.root.querySelector("img")) return "";
@@ -67,19 +72,21 @@
       }
       return;
     }
+    // Where the cursor is; at the end when the text was never clicked into.
+    var range = quill.getSelection();
+    var index = placed && range ? range.index : Math.max(quill.getLength() - 1, 0);
     var input = document.createElement("input");
     input.type = "file";
     input.accept = "image/png,image/jpeg";
     input.addEventListener("change", function () {
-      if (input.files.length) upload(input.files[0]);
+      if (input.files.length) upload(input.files[0], index);
     });
     input.click();
   }
 
-  function upload(file) {
+  function upload(file, index) {
     var data = new FormData();
     data.append("image", file);
-    var range = quill.getSelection(true);
     notify(box.dataset.msgUploading);
     fetch(uploadUrl, {
       method: "POST",
@@ -92,8 +99,8 @@
       })
       .then(function (answer) {
         if (!answer.ok) throw new Error(answer.body.error || box.dataset.msgUploadFailed);
-        quill.insertEmbed(range.index, "image", answer.body.url, "user");
-        quill.setSelection(range.index + 1, 0, "silent");
+        quill.insertEmbed(index, "image", answer.body.url, "user");
+        quill.setSelection(index + 1, 0, "silent");
         notify("");
       })
       .catch(function (error) {
