@@ -257,7 +257,7 @@ def _fresh(order):
 @paginate(Pagination)
 def list_work_orders(request, filters: Query[WorkOrderQuery]):
     orders = selectors.visible_work_orders(request.user).order_by("-created_at", "-id")
-    return filtered(WorkOrderApiFilterSet, request, orders)
+    return selectors.IdsFirst(filtered(WorkOrderApiFilterSet, request, orders))
 
 
 @router.post("/work-orders", response={201: WorkOrderOut})

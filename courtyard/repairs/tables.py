@@ -11,6 +11,7 @@ from courtyard.core.tables import Column, Table
 from courtyard.core.templatetags.courtyard_tags import status_colour
 
 from .choices import Urgency
+from .selectors import IdsFirst
 
 # Everything a row shows, in one query.
 ROW_RELATED = ("estate", "building", "unit", "unit__entrance", "category", "assignee")
@@ -113,12 +114,6 @@ class WorkOrderTable(Table):
     resolution_due = DrawnColumn(label=_("Resolve by"), draw=datetime_cell)
 
     def page(self):
-        """A page in two reads: which orders (their ids, from the work order table alone, which
-        the database walks in an index's order and leaves after a page), then those rows with
-        everything a row shows. With the joins in one read SQLite planned a scoped list from
-        the estates, over every order in the scope (a second at 500,000 orders)."""
-        ids = Paginator(self.queryset.values_list("pk", flat=True), self.per_page)
-        page = ids.get_page(self.request.GET.get("page", 1) if self.request else 1)
-        rows = self.queryset.in_bulk(list(page.object_list))
-        page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
-        return page
+        """The page read ids first (see ``selectors.IdsFirst``)."""
+        number = self.request.GET.get("page", 1) if self.request else 1
+        return Paginator(IdsFirst(self.queryset), self.per_page).get_page(number)

@@ -130,7 +130,9 @@ class PendingListView(AccessMixin, TemplateView):
             selectors.pending_work_orders(user).select_related(*ROW_RELATED),
             self.request.session.get("estate_id"),
         )
-        page = Paginator(queryset, self.per_page).get_page(self.request.GET.get("page"))
+        page = Paginator(selectors.IdsFirst(queryset), self.per_page).get_page(
+            self.request.GET.get("page")
+        )
         orders = annotate_sla(list(page.object_list))
         photos = photos_of(orders, PhotoPurpose.REPORT)
         for order in orders:

@@ -71,6 +71,9 @@ def test_list_is_paginated_scoped_and_filtered(
     with django_assert_max_num_queries(12):
         answer = token.get("/work-orders", unit=unit.pk).json()
     assert len(answer["items"]) == 7, answer
+    newest = [o["number"] for o in answer["items"]]
+    window = token.get("/work-orders", unit=unit.pk, limit=3, offset=2).json()
+    assert window["count"] == 7 and [o["number"] for o in window["items"]] == newest[2:5]
 
 
 def test_overdue_filter(api, clerk, new_order):
