@@ -5,7 +5,10 @@ same period (nothing to do), publishing the run; then the bills list filtered to
 bills of one building at 1,000,000 bills (page and API, median and p95 beside the same SQL).
 
     python bench/bench_billing.py [--units 100000] [--bills 1000000] [--runs 30]
-                                  [--bulk-create] [--only run|list]
+                                  [--bulk-create] [--only run|list] [--reuse]
+
+``--reuse`` times the list on the database left by an earlier run (keep it with
+COURTYARD_DATA_DIR for SQLite, or point DATABASE_URL at it).
 
 The run's job is timed in a child process, so that its peak resident memory (``ru_maxrss``)
 is the run's own and not the data generation's. ``--bulk-create`` also times Django's
@@ -357,12 +360,16 @@ def measure_list(estate, buildings, runs):
 
     from courtyard.accounts.models import ApiToken, ScopeGrant, User
 
-    clerk = User.objects.create_user("clerk", password="Courtyard#2026", must_change_password=False)
-    clerk.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="billing", codename="view_bill")
-    )
-    grant = ScopeGrant.objects.create(user=clerk, kind="estates")
-    grant.estates.set([estate])
+    clerk = User.objects.filter(username="clerk").first()
+    if clerk is None:
+        clerk = User.objects.create_user(
+            "clerk", password="Courtyard#2026", must_change_password=False
+        )
+        clerk.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="billing", codename="view_bill")
+        )
+        grant = ScopeGrant.objects.create(user=clerk, kind="estates")
+        grant.estates.set([estate])
     _token, raw = ApiToken.issue(clerk)
     building = buildings[len(buildings) // 2]
     query = f"building={building.pk}&status=unpaid"
@@ -394,6 +401,9 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--bulk-create", action="store_true")
     parser.add_argument("--only", choices=["run", "list"], default=None)
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the list on the bench database already there"
+    )
     parser.add_argument("--child-run", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_run:
@@ -404,6 +414,14 @@ def main():
         child_run(args.child_run)
         return
     setup_django()
+    if args.reuse:
+        from courtyard.billing.models import Bill
+        from courtyard.estates.models import Building, Estate
+
+        estate = Estate.objects.get(code="BENCH")
+        print(f"reusing {Bill.objects.count():,} bills", flush=True)
+        measure_list(estate, list(Building.objects.filter(estate=estate).order_by("pk")), args.runs)
+        return
     start = time.perf_counter()
     estate, buildings, finance = generate(args.units)
     analyze()

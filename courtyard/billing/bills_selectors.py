@@ -10,12 +10,12 @@ from django.utils.translation import gettext as _
 from courtyard.core.scoping import restrict
 from courtyard.core.timeline import events_for
 
-from .bills_tables import ROW_RELATED
+from .bills_tables import ROW_PREFETCH, ROW_RELATED
 from .choices import OUTSTANDING_STATUSES, BillStatus
 from .models import ZERO, Bill
 from .pricing import to_money
 
-BILLS = Bill.objects.select_related(*ROW_RELATED)
+BILLS = Bill.objects.select_related(*ROW_RELATED).prefetch_related(*ROW_PREFETCH)
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 

@@ -78,7 +78,7 @@ class BillListView(ObjectListView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context.update(
-            totals=bills_selectors.totals(context["table"].queryset),
+            totals_url=reverse("billing:bill_totals"),
             can_publish=user.has_perm("billing.publish_bill"),
             can_run=user.has_perm("billing.add_billrun"),
         )
@@ -88,6 +88,16 @@ class BillListView(ObjectListView):
         if self.request.htmx and self.request.htmx.target == "object-table":
             return ["billing/bills_table.html"]  # the table, and the totals out of band
         return [self.template_name]
+
+
+class BillTotalsView(BillListView):
+    """The totals of the list as filtered, loaded by the page after it shows: summing a
+    million bills takes a while, the page should not wait for it."""
+
+    def get(self, request, *args, **kwargs):
+        _filterset, queryset = self.filtered()
+        totals = bills_selectors.totals(queryset)
+        return render(request, "billing/bills_totals.html", {"totals": totals})
 
 
 class BillExportView(ObjectExportView):
@@ -267,6 +277,7 @@ urlpatterns = [
     path("bills/add/", TemporaryBillView.as_view(), name="bill_add"),
     path("bills/add/picker/", bill_add_picker, name="bill_add_picker"),
     path("bills/export/", BillExportView.as_view(), name="bill_export"),
+    path("bills/totals/", BillTotalsView.as_view(), name="bill_totals"),
     path("bills/publish/", bills_publish_selected, name="bill_publish_selected"),
     path("bills/<int:pk>/", BillDetailView.as_view(), name="bill_detail"),
     path("bills/<int:pk>/history/", BillHistoryView.as_view(), name="bill_history"),

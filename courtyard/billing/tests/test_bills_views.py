@@ -65,11 +65,17 @@ def test_list_filters_and_totals(client, finance, unit, owner, fee, items):
     assert response.status_code == 200
     rows = response.context["rows"]
     assert len(rows) == 2
-    totals = response.context["totals"]
+    # The totals come after the page, for the same filters.
+    assert f'hx-get="{url("bill_totals")}?status=unpaid' in response.content.decode()
+    totals = client.get(
+        url("bill_totals"), {"status": "unpaid", "building": unit.building_id}
+    ).context["totals"]
     assert totals["count"] == 2 and totals["owed"] == Decimal("246.25")
     assert totals["paid"] == Decimal("10.00")
-    page = client.get(url("bill_list")).context
-    assert page["totals"]["count"] == 4 and page["totals"]["in_drafts"] == Decimal("50.00")
+    every = client.get(url("bill_totals"))
+    assert every.context["totals"]["count"] == 4
+    assert every.context["totals"]["in_drafts"] == Decimal("50.00")
+    assert "¥50.00 in drafts" in every.content.decode()
     assert len(client.get(url("bill_list"), {"resident": owner.pk}).context["rows"]) == 2
     assert len(client.get(url("bill_list"), {"room": "808"}).context["rows"]) == 2
     assert len(client.get(url("bill_list"), {"status": "draft"}).context["rows"]) == 1
@@ -93,13 +99,14 @@ def test_list_has_no_query_per_row(
         for code in ("property-fee", "water"):
             make_bill(unit, items[code], payer=owner, period=f"2025-{month:02d}")
     client.force_login(finance)
-    # The page's own: count, rows, totals, the filter's choices; the rest is the layout's.
-    with django_assert_max_num_queries(21):
+    # The page's own: count, rows, their estates and items, the filter's choices; the rest
+    # is the layout's (session, user, rights, scope, counters).
+    with django_assert_max_num_queries(23):
         response = client.get(url("bill_list"), {"per_page": 50})
     assert len(response.context["rows"]) == 24
 
 
-def test_htmx_list_sends_the_totals_with_the_table(client, finance, unit, fee):
+def test_htmx_list_reloads_the_totals_with_the_table(client, finance, unit, fee):
     make_bill(unit, fee, "99.00")
     client.force_login(finance)
     response = client.get(
@@ -109,7 +116,8 @@ def test_htmx_list_sends_the_totals_with_the_table(client, finance, unit, fee):
         HTTP_HX_TARGET="object-table",
     )
     html = response.content.decode()
-    assert 'id="bill-totals" hx-swap-oob="true"' in html and "¥99.00" in html
+    assert 'hx-swap="outerHTML" hx-swap-oob="true"' in html  # the totals load again
+    assert "status=unpaid" in html
 
 
 def test_export_writes_the_filtered_bills(
