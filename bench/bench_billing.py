@@ -365,11 +365,13 @@ def measure_list(estate, buildings, runs):
         clerk = User.objects.create_user(
             "clerk", password="Courtyard#2026", must_change_password=False
         )
-        clerk.user_permissions.add(
-            *Permission.objects.filter(content_type__app_label="billing", codename="view_bill")
-        )
         grant = ScopeGrant.objects.create(user=clerk, kind="estates")
         grant.estates.set([estate])
+    clerk.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="billing", codename__in=["view_bill", "view_billrun"]
+        )
+    )
     _token, raw = ApiToken.issue(clerk)
     building = buildings[len(buildings) // 2]
     query = f"building={building.pk}&status=unpaid"
@@ -377,6 +379,14 @@ def measure_list(estate, buildings, runs):
     page.force_login(clerk)
     cases = [
         (f"page /billing/bills/?{query}", page, f"/billing/bills/?{query}", {}),
+        (
+            f"  its totals /billing/bills/totals/?{query}",
+            page,
+            f"/billing/bills/totals/?{query}",
+            {},
+        ),
+        ("page /billing/bills/ (no filter, 1st page)", page, "/billing/bills/", {}),
+        ("page /billing/runs/ (the layout's floor)", page, "/billing/runs/", {}),
         (
             f"api /api/v1/bills?{query}",
             api,
