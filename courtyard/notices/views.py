@@ -64,6 +64,7 @@ S = NoticeStatus
 NOTICES = Notice.objects.select_related("created_by")
 UNREAD_EXPORT_INLINE = 2000  # rows written in the request; more go to a background job
 SEARCH_RESULTS = 20
+BUILDING_UNITS = 200  # the units of one building offered without a search
 
 
 def error_text(error):
@@ -311,7 +312,10 @@ def audience_context(form):
     if kind == AudienceKind.BUILDINGS:
         context["building_groups"] = form.building_groups()
     elif kind == AudienceKind.UNITS:
-        context["chosen"] = [(u.pk, str(u)) for u in form.chosen_units()]
+        context["chosen"] = [
+            (u.pk, f"{u.building.name} {u.entrance.name} {u.room_no}") for u in form.chosen_units()
+        ]
+        context["unit_buildings"] = [b for _e, group in form.building_groups() for b, _c in group]
     elif kind == AudienceKind.RESIDENTS:
         context["chosen"] = [(p.pk, p.name) for p in form.chosen_residents()]
     context.update(count_audience(form, kind))
@@ -359,27 +363,45 @@ def audience_picker(request):
         data.setlist(field, [str(pk) for pk in chosen if pk not in removed])
         form = AudienceForm(data, user=user)
     context = audience_context(form)
-    context["results"] = search_audience(form, kind, data.get("audience_q", ""))
+    building = data.get("audience_building", "")
+    building = int(building) if building.isdigit() else None
+    context["results"] = search_audience(form, kind, data.get("audience_q", ""), building)
     context["picker_url"] = request.path
     return render(request, "notices/partials/audience.html", context)
 
 
-def search_audience(form, kind, query):
-    """Units (by room) or people (by name, phone or room) of the chosen estates in scope."""
+def search_audience(form, kind, query, building=None):
+    """Units (a building's, or by room) or people (by name, phone or room) of the chosen
+    estates in scope, not chosen yet."""
+    query = query.strip()
+    estates = form.value_ids("estates")
+    if not estates:
+        return None
+    if kind == AudienceKind.UNITS and (query or building):
+        units = (
+            form.fields["units"]
+            .queryset.filter(estate_id__in=estates)
+            .exclude(pk__in=form.value_ids("units"))
+        )
+        if building:
+            units = units.filter(building_id=building)
+        if query:
+            units = units.filter(room_no__icontains=query)
+        found = units.order_by("building__name", "entrance__name", "room_no")
+        limit = BUILDING_UNITS if building else SEARCH_RESULTS
+        return [
+            (u.pk, f"{u.building.name} {u.entrance.name} {u.room_no}", "") for u in found[:limit]
+        ]
+    if kind == AudienceKind.RESIDENTS and query:
+        return search_people(form, estates, query)
+    return None
+
+
+def search_people(form, estates, query):
     from courtyard.core.templatetags.courtyard_tags import mask_phone
     from courtyard.residents.choices import OccupancyStatus
     from courtyard.residents.models import Occupancy
 
-    query = query.strip()
-    estates = form.value_ids("estates")
-    if not query or not estates or kind not in (AudienceKind.UNITS, AudienceKind.RESIDENTS):
-        return None
-    if kind == AudienceKind.UNITS:
-        units = form.fields["units"].queryset.filter(estate_id__in=estates)
-        found = units.filter(room_no__icontains=query).select_related("estate")
-        return [
-            (u.pk, str(u), "") for u in found.order_by("building__name", "room_no")[:SEARCH_RESULTS]
-        ]
     homes = scoped(
         Occupancy.objects.filter(status=OccupancyStatus.CURRENT, estate_id__in=estates),
         form.user,
@@ -389,6 +411,7 @@ def search_audience(form, kind, query):
         match |= Q(resident__phone__endswith=query)
     found = (
         homes.filter(match)
+        .exclude(resident_id__in=form.value_ids("residents"))
         .select_related("resident", "unit__building", "unit__entrance")
         .order_by("resident__name", "resident_id")[: SEARCH_RESULTS * 2]
     )

@@ -98,6 +98,15 @@ def approve_on_the_page(page, live_server, notice, username, comment):
 
 
 def test_write_approve_publish_read_withdraw_and_resubmit(page, live_server, world):
+    # The editor and the picker run under the Content-Security-Policy: nothing refused.
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     sign_in_as(page, live_server, "clerk")
     page.goto(f"{live_server.url}/notices/")
     expect(page.locator(".cy-nav")).to_contain_text("New announcement")
@@ -200,6 +209,7 @@ def test_write_approve_publish_read_withdraw_and_resubmit(page, live_server, wor
     notice.refresh_from_db()
     assert notice.status == "pending_review" and notice.was_published
     page.screenshot(path="/tmp/notices_resubmitted.png", full_page=True)
+    assert problems == []
 
 
 def test_a_template_refuses_unknown_variables_and_starts_a_notice(page, live_server, world):

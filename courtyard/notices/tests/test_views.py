@@ -345,6 +345,17 @@ def test_the_picker_adds_searches_and_removes_units_and_people(
     assert "139****0001" in people_found.content.decode()
 
 
+def test_the_picker_lists_a_buildings_units_not_chosen_yet(
+    client, author, estate, b1, u101, u102, u201
+):
+    client.force_login(author)
+    response = picker(
+        client, audience_kind="units", estates=estate.pk, units=u101.pk, audience_building=b1.pk
+    )
+    assert [text for _pk, text, _d in response.context["results"]] == ["1栋 1单元 102"]
+    assert [b.name for b in response.context["unit_buildings"]] == ["1栋", "2栋"]
+
+
 def test_the_picker_shows_why_an_audience_is_refused(
     client, estate, other_estate, outsider, people
 ):
