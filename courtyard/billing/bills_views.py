@@ -156,6 +156,14 @@ class BillDeleteView(ObjectDeleteView):
     queryset = BILLS
     delete_service = services.delete_draft_bill
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context["object"].status != BillStatus.DRAFT:  # say so before the click
+            context["in_use"] = _(
+                "Only a draft can be deleted; void a published bill with a reason instead."
+            )
+        return context
+
 
 def refused(request, bill, error):
     """Back on the bill's page with the refusal on top."""

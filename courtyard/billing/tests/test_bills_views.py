@@ -221,6 +221,7 @@ def test_delete_a_draft_and_not_a_published_bill(client, finance, unit, fee):
     client.force_login(finance)
     assert client.post(url("bill_delete", draft)).status_code == 302
     assert not Bill.objects.filter(pk=draft.pk).exists()
+    assert "cannot be deleted" in client.get(url("bill_delete", published)).content.decode()
     response = client.post(url("bill_delete", published), follow=True)
     assert "Only a draft can be deleted" in response.content.decode()
     assert Bill.objects.filter(pk=published.pk).exists()
