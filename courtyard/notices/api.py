@@ -1,5 +1,414 @@
-"""API: announcements for staff (drafts, workflow actions, statistics)."""
+"""API: announcements for staff — list with the list page's filters (and the state), one
+notice, create / change / delete drafts, and one action endpoint per step of the workflow
+(never a writable ``status``): ``/submit``, ``/approve`` and ``/reject`` (the decision on the
+notice's latest approval request, through the approval engine), ``/publish``, ``/withdraw``;
+and the figures: ``/statistics`` and ``/unread`` (the audience members who have not read it).
 
-from ninja import Router
+A step not allowed from the current state answers 409 with the service's ``code``
+(``not_editable``, ``not_submittable``, ``empty_audience``, ``not_approved``,
+``not_yet_effective``, ``not_withdrawable``, ``not_pending`` …); bad input 400 with the
+fields' errors. Files and inline images go through the pages (multipart).
+"""
+
+from datetime import datetime
+
+import django_filters
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from courtyard.core import approvals
+from courtyard.core.access import STAFF
+from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.exceptions import StateConflict
+from courtyard.core.files import attachments_of
+from courtyard.core.scoping import get_for_action
+from courtyard.residents.selectors import FULL_IDENTITY
+from courtyard.residents.validators import mask_phone
+
+from . import selectors, services
+from .audience import audience_count, audience_warning
+from .choices import AudienceKind, NoticeCategory, NoticeStatus
+from .filters import NoticeFilterSet
+from .models import Notice
 
 router = Router(tags=["notices"])
+AUDIENCE_FIELDS = ("estates", "buildings", "units", "residents")
+
+
+class NoticeApiFilterSet(NoticeFilterSet):
+    """The list page's filters plus the state (the page has tabs for states)."""
+
+    status = django_filters.ChoiceFilter(choices=NoticeStatus.choices)
+
+    class Meta(NoticeFilterSet.Meta):
+        fields = [*NoticeFilterSet.Meta.fields, "status"]
+
+
+NoticeQuery = filter_query(NoticeApiFilterSet)
+
+
+class NoticeOut(Schema):
+    id: int
+    title: str
+    category: str
+    category_label: str
+    status: str
+    status_label: str
+    pinned: bool
+    must_read: bool
+    effective_from: datetime
+    effective_to: datetime | None
+    audience_kind: str
+    estates: list[int]
+    channels: list[str]
+    resend_on_publish: bool
+    author: int | None
+    author_name: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    approved_at: datetime | None
+    published_at: datetime | None
+    expired_at: datetime | None
+    withdrawn_at: datetime | None
+    reject_reason: str
+    withdraw_reason: str
+
+    @staticmethod
+    def resolve_category_label(obj):
+        return str(obj.get_category_display())
+
+    @staticmethod
+    def resolve_status_label(obj):
+        return str(obj.get_status_display())
+
+    @staticmethod
+    def resolve_estates(obj):
+        return [estate.pk for estate in obj.estates.all()]
+
+    @staticmethod
+    def resolve_author(obj):
+        return obj.created_by_id
+
+    @staticmethod
+    def resolve_author_name(obj):
+        return obj.created_by.display_name if obj.created_by_id else ""
+
+
+class AttachmentOut(Schema):
+    id: int
+    purpose: str
+    name: str
+    mime_type: str
+    size: int
+    url: str
+
+
+class ApprovalOut(Schema):
+    id: int
+    status: str
+    current_level: int
+    level_count: int
+    submitted_at: datetime
+    decided_at: datetime | None
+
+
+class NoticeDetailOut(NoticeOut):
+    content: str
+    buildings: list[int]
+    units: list[int]
+    residents: list[int]
+    audience_count: int
+    audience_warning: str
+    attachments: list[AttachmentOut]
+    approval: ApprovalOut | None
+
+    @staticmethod
+    def resolve_buildings(obj):
+        return list(obj.buildings.values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_units(obj):
+        return list(obj.units.values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_residents(obj):
+        return list(obj.residents.values_list("pk", flat=True))
+
+    @staticmethod
+    def resolve_attachments(obj):
+        return [
+            {
+                "id": file.pk,
+                "purpose": file.purpose,
+                "name": file.original_name,
+                "mime_type": file.mime_type,
+                "size": file.size,
+                "url": reverse("core:attachment", args=[file.pk]),
+            }
+            for file in attachments_of(obj).order_by("uploaded_at", "pk")
+        ]
+
+
+class NoticeIn(Schema):
+    title: str
+    content: str = ""
+    category: NoticeCategory = NoticeCategory.NOTICE
+    pinned: bool = False
+    must_read: bool = False
+    effective_from: datetime
+    effective_to: datetime | None = None
+    audience_kind: AudienceKind = AudienceKind.ESTATES
+    estates: list[int]
+    buildings: list[int] = []
+    units: list[int] = []
+    residents: list[int] = []
+    channels: list[str] = []
+    resend_on_publish: bool = False
+
+
+class NoticePatch(Schema):
+    title: str | None = None
+    content: str | None = None
+    category: NoticeCategory | None = None
+    pinned: bool | None = None
+    must_read: bool | None = None
+    effective_from: datetime | None = None
+    effective_to: datetime | None = None  # null clears the end
+    audience_kind: AudienceKind | None = None
+    estates: list[int] | None = None
+    buildings: list[int] | None = None
+    units: list[int] | None = None
+    residents: list[int] | None = None
+    channels: list[str] | None = None
+    resend_on_publish: bool | None = None
+
+
+class ApproveIn(Schema):
+    comment: str = ""
+    level: int | None = None
+
+
+class RejectIn(Schema):
+    reason: str
+    level: int | None = None
+
+
+class PublishIn(Schema):
+    resend: bool | None = None  # default: the notice's "send again on publishing"
+
+
+class PublishOut(Schema):
+    audience: int
+    messages: int
+    notice: NoticeDetailOut
+
+
+class WithdrawIn(Schema):
+    reason: str = ""
+
+
+class StatisticsOut(Schema):
+    audience: int
+    read: int
+    unread: int
+    read_rate: float
+    confirmed: int
+    liked: int
+    comments: int
+    hidden_comments: int
+    deliveries: dict[str, int]
+
+
+class UnreadOut(Schema):
+    """An audience member who has not read the notice; the phone masked unless the caller may
+    see identities in full."""
+
+    resident: int
+    name: str
+    phone: str
+    unit: int | None
+    place: str
+
+    @staticmethod
+    def resolve_resident(obj):
+        return obj.resident_id
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.resident.name
+
+    @staticmethod
+    def resolve_phone(obj, context):
+        full = context["request"].user.has_perm(FULL_IDENTITY)  # cached on the user
+        return obj.resident.phone if full else mask_phone(obj.resident.phone)
+
+    @staticmethod
+    def resolve_unit(obj):
+        return obj.unit_id
+
+    @staticmethod
+    def resolve_place(obj):
+        return str(obj.unit) if obj.unit_id else ""
+
+
+# Helpers --------------------------------------------------------------------------------------
+
+
+def _aware(value):
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value)
+    return value
+
+
+def _draft_data(data):
+    for name in ("effective_from", "effective_to"):
+        if name in data:
+            data[name] = _aware(data[name])
+    return data
+
+
+def _notice(request, pk, action="view"):
+    return get_for_action(Notice.objects.all(), request.user, action, pk=pk)
+
+
+def _detail(notice):
+    """A notice read again for the detail schema: its audience, files and latest approval
+    request (a few more queries, one notice)."""
+    notice = Notice.objects.select_related("created_by").get(pk=notice.pk)
+    notice.audience_count = audience_count(notice)
+    notice.audience_warning = str(audience_warning(notice) or "") if notice.is_editable else ""
+    notice.approval = approvals.latest_request(notice)
+    return notice
+
+
+def _with_approval(request, pk):
+    """The notice and its latest approval request, for a decision on it: 404 unless the
+    caller may see the request (its submitter, an approver, a viewer in scope) or the notice;
+    409 ``not_pending`` when it was never submitted."""
+    notice = Notice.objects.filter(pk=pk).first()
+    if notice is None:
+        raise Http404
+    approval = approvals.latest_request(notice)
+    if approval is not None and approvals.can_view(request.user, approval):
+        return notice, approval
+    if not selectors.visible_notices(request.user).filter(pk=pk).exists():
+        raise Http404
+    raise StateConflict(_("This announcement is not awaiting review."), "not_pending")
+
+
+# Drafts ---------------------------------------------------------------------------------------
+
+
+@router.get("/notices", response=list[NoticeOut])
+@api_access("notices.view_notice")
+@paginate(Pagination)
+def list_notices(request, filters: Query[NoticeQuery]):
+    notices = (
+        selectors.visible_notices(request.user)
+        .prefetch_related("estates")
+        .order_by("-created_at", "-id")
+    )
+    return filtered(NoticeApiFilterSet, request, notices)
+
+
+@router.post("/notices", response={201: NoticeDetailOut})
+@api_access("notices.add_notice")
+def create_notice(request, payload: NoticeIn):
+    notice = services.create_notice(request.user, **_draft_data(payload.dict()))
+    return Status(201, _detail(notice))
+
+
+@router.get("/notices/{pk}", response=NoticeDetailOut)
+@api_access("notices.view_notice")
+def get_notice(request, pk: int):
+    return _detail(_notice(request, pk))
+
+
+@router.patch("/notices/{pk}", response=NoticeDetailOut)
+@api_access("notices.change_notice")
+def update_notice(request, pk: int, payload: NoticePatch):
+    notice = _notice(request, pk)
+    changes = {
+        name: value
+        for name, value in payload.dict(exclude_unset=True).items()
+        if value is not None or name == "effective_to"
+    }
+    return _detail(services.update_notice(request.user, notice, **_draft_data(changes)))
+
+
+@router.delete("/notices/{pk}", response={204: None})
+@api_access("notices.delete_notice")
+def delete_notice(request, pk: int):
+    services.delete_notice(request.user, _notice(request, pk))
+    return Status(204, None)
+
+
+# The workflow ---------------------------------------------------------------------------------
+
+
+@router.post("/notices/{pk}/submit", response=NoticeDetailOut)
+@api_access("notices.submit_notice")
+def submit_notice(request, pk: int):
+    return _detail(services.submit_notice(request.user, _notice(request, pk)))
+
+
+@router.post("/notices/{pk}/approve", response=NoticeDetailOut)
+@api_access(STAFF)
+def approve_notice(request, pk: int, payload: ApproveIn):
+    """Approve the notice's pending request at its current level (approvers of that level)."""
+    notice, approval = _with_approval(request, pk)
+    approvals.approve(request.user, approval, payload.comment, level=payload.level)
+    return _detail(notice)
+
+
+@router.post("/notices/{pk}/reject", response=NoticeDetailOut)
+@api_access(STAFF)
+def reject_notice(request, pk: int, payload: RejectIn):
+    """Reject the notice's pending request; it goes back to its author with the reason."""
+    notice, approval = _with_approval(request, pk)
+    approvals.reject(request.user, approval, payload.reason, level=payload.level)
+    return _detail(notice)
+
+
+@router.post("/notices/{pk}/publish", response=PublishOut)
+@api_access("notices.publish_notice")
+def publish_notice(request, pk: int, payload: PublishIn):
+    notice = _notice(request, pk)
+    result = services.publish_notice(request.user, notice, resend=payload.resend)
+    return {"audience": result.audience, "messages": result.messages, "notice": _detail(notice)}
+
+
+@router.post("/notices/{pk}/withdraw", response=NoticeDetailOut)
+@api_access("notices.withdraw_notice")
+def withdraw_notice(request, pk: int, payload: WithdrawIn):
+    notice = _notice(request, pk)
+    return _detail(services.withdraw_notice(request.user, notice, reason=payload.reason))
+
+
+# Figures --------------------------------------------------------------------------------------
+
+
+@router.get("/notices/{pk}/statistics", response=StatisticsOut)
+@api_access("notices.view_notice_statistics")
+def notice_statistics(request, pk: int):
+    notice = _notice(request, pk)
+    figures = selectors.notice_statistics(notice)
+    return {
+        **vars(figures),
+        "unread": figures.unread,
+        "read_rate": figures.read_rate,
+        "deliveries": selectors.delivery_counts(notice),
+    }
+
+
+@router.get("/notices/{pk}/unread", response=list[UnreadOut])
+@api_access("notices.view_notice_statistics")
+@paginate(Pagination)
+def notice_unread(request, pk: int):
+    """The audience members who have not read the notice, by building and room."""
+    return selectors.unread_audience(_notice(request, pk))
