@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from courtyard.core import approvals, files, jobs
 from courtyard.core.access import STAFF, AccessMixin, access
 from courtyard.core.approval_forms import ApproveForm, RejectForm
+from courtyard.core.estate_model import estates_for
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
     ObjectDeleteView,
@@ -31,7 +32,7 @@ from courtyard.core.generic import (
     xlsx_response,
 )
 from courtyard.core.scoping import restrict
-from courtyard.core.timeline import events_for
+from courtyard.core.timeline import events_for, record_event
 
 from . import audience as audiences
 from . import selectors, services
@@ -125,7 +126,6 @@ class NoticeListView(ObjectListView):
         context.update(
             tabs=[(key, label, self.tab_counts[key]) for key, label in tabs()],
             tab=self.tab(),
-            add_url=reverse("notices:notice_add") if self.can("add") else None,
         )
         return context
 
@@ -148,17 +148,12 @@ class NoticeFormView(AccessMixin, TemplateView):
     def get_notice(self):
         if "pk" not in self.kwargs:
             return None
-        notice = notice_for(self.request, self.kwargs["pk"], "change")
-        if notice.status not in EDITABLE_STATUSES:
-            messages.error(self.request, services_refusal(notice))
-            raise _Redirect(notice.get_absolute_url())
-        return notice
+        return notice_for(self.request, self.kwargs["pk"], "change")
 
-    def dispatch(self, request, *args, **kwargs):
-        try:
-            return super().dispatch(request, *args, **kwargs)
-        except _Redirect as target:
-            return redirect(target.url)
+    def refuse(self, notice):
+        """Awaiting review, approved, published or expired: back to its page, saying why."""
+        messages.error(self.request, not_editable_message(notice))
+        return redirect(notice.get_absolute_url())
 
     def make_form(self, notice, data=None, files_=None):
         user = self.request.user
@@ -187,8 +182,6 @@ class NoticeFormView(AccessMixin, TemplateView):
             NoticeTemplate.objects.filter(pk=template_id).first() if template_id.isdigit() else None
         )
         if template is not None:
-            from courtyard.core.estate_model import estates_for
-
             estates = estates_for(self.request.user).filter(pk__in=initial["estates"])
             start = timezone.localtime().replace(second=0, microsecond=0)
             title, content = services.fill_template(template, estates=estates, effective_from=start)
@@ -212,10 +205,14 @@ class NoticeFormView(AccessMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         notice = self.get_notice()
+        if notice is not None and not notice.is_editable:
+            return self.refuse(notice)
         return self.render_form(self.make_form(notice), notice)
 
     def post(self, request, *args, **kwargs):
         notice = self.get_notice()
+        if notice is not None and not notice.is_editable:
+            return self.refuse(notice)
         form = self.make_form(notice, request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -254,12 +251,7 @@ class NoticeFormView(AccessMixin, TemplateView):
         return redirect(notice.get_absolute_url())
 
 
-class _Redirect(Exception):
-    def __init__(self, url):
-        self.url = url
-
-
-def services_refusal(notice):
+def not_editable_message(notice):
     if notice.status == S.PENDING_REVIEW:
         return _("The announcement is awaiting review; wait for the decision.")
     if notice.status == S.EXPIRED:
@@ -292,8 +284,6 @@ def save_notice(user, notice, form):
                 purpose=AttachmentPurpose.IMAGE
             ).delete()
         if added or removed:
-            from courtyard.core.timeline import record_event
-
             record_event(
                 notice,
                 user,
@@ -326,12 +316,7 @@ def count_audience(form, kind):
     estates = form.value_ids("estates")
     if not estates:
         return {"hint": _("Choose the estates first.")}
-    targets = {
-        AudienceKind.BUILDINGS: "buildings",
-        AudienceKind.UNITS: "units",
-        AudienceKind.RESIDENTS: "residents",
-    }
-    target = targets.get(kind)
+    target = audiences.TARGET_FIELD.get(kind)
     chosen = audiences.Audience.chosen(
         kind, estates, **({target: form.value_ids(target)} if target else {})
     )
@@ -435,7 +420,7 @@ def notice_image(request, pk):
     answered with its permission-checked URL."""
     notice = notice_for(request, pk, "change")
     if notice.status not in EDITABLE_STATUSES:
-        return JsonResponse({"error": services_refusal(notice)}, status=409)
+        return JsonResponse({"error": not_editable_message(notice)}, status=409)
     uploaded = request.FILES.get("image")
     if uploaded is None:
         return JsonResponse({"error": _("Choose an image.")}, status=400)
@@ -609,7 +594,6 @@ def render_detail(request, notice, status=200, **forms):
     """The notice's page again (after a refusal: 409 when the state moved on)."""
     view = NoticeDetailView()
     view.setup(request, pk=notice.pk)
-    view.kwargs = {"pk": notice.pk}
     context = view.get_context_data(**forms)
     return render(request, view.template_name, context, status=status)
 
