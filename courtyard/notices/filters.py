@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.accounts.models import User
 from courtyard.core.estate_model import estates_for
@@ -23,7 +24,9 @@ class NoticeFilterSet(BaseFilterSet):
     estate = django_filters.ModelChoiceFilter(
         queryset=Estate.objects.all(), label=_("Estate"), method="filter_estate"
     )
-    category = django_filters.ChoiceFilter(choices=NoticeCategory.choices, label=_("Category"))
+    category = django_filters.ChoiceFilter(
+        choices=NoticeCategory.choices, label=pgettext_lazy("announcement", "Category")
+    )
     author = django_filters.ModelChoiceFilter(
         field_name="created_by", queryset=User.objects.none(), label=_("Author")
     )

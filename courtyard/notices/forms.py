@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.estate_model import estates_for
 from courtyard.core.files import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
@@ -162,7 +163,9 @@ class NoticeForm(AudienceForm):
 
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
     category = forms.ChoiceField(
-        label=_("Category"), choices=NoticeCategory.choices, initial=NoticeCategory.NOTICE
+        label=pgettext_lazy("announcement", "Category"),
+        choices=NoticeCategory.choices,
+        initial=NoticeCategory.NOTICE,
     )
     content = forms.CharField(
         label=_("Content"),
@@ -286,7 +289,9 @@ class ReplyForm(StyledForm):
 
 class NoticeTemplateForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=100)
-    category = forms.ChoiceField(label=_("Category"), choices=NoticeCategory.choices)
+    category = forms.ChoiceField(
+        label=pgettext_lazy("announcement", "Category"), choices=NoticeCategory.choices
+    )
     title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH)
     content = forms.CharField(
         label=_("Content"),

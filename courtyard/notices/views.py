@@ -497,7 +497,7 @@ def audience_summary(notice):
     estates = [e.name for e in notice.estates.all()]
     targets = []
     more = 0
-    limit = 30
+    limit = 12
     field = audiences.TARGET_FIELD.get(notice.audience_kind)
     if field:
         related = getattr(notice, field)
