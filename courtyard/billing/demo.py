@@ -7,7 +7,8 @@ have a year of real work to show.
   accepted by finance, and one flagged this month that waits for review;
 - a few parking spaces, rented or owned, billed to their users' units;
 - one bill run per estate and month (property fee, water, electricity, parking) through the
-  bill run services: generated and published on the second of the month, due on the 16th;
+  bill run services: generated and published on the second of the month, fees due on the
+  16th (metered usage 15 days after the month ends);
 - payments in the habits people have: monthly, quarterly, late, a few who stopped paying
   (one after a part payment), some who forgot last month. The demo resident (13800000001)
   pays at the counter through the cashier service (receipts, messages, timelines) and owes

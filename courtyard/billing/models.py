@@ -8,6 +8,7 @@ services in the same transaction as the records they sum; ``manage.py check_ledg
 every such invariant over the whole database.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -96,6 +97,13 @@ class ChargeItem(BaseModel):
 
     def applies_to_use(self, use):
         return not self.applies_to or use in self.applies_to
+
+    def due_date_for(self, period):
+        """When a periodic bill of ``period`` is due: metered usage is billed after the month is
+        read, so ``due_days`` after the period ends; fees are billed in advance, so
+        ``due_days`` after it starts."""
+        anchor = period.end if self.pricing == Pricing.METERED else period.start
+        return anchor + timedelta(days=self.due_days)
 
 
 @register

@@ -5,8 +5,8 @@ space for a per-space item — once per chosen charge item for one period. The s
 the scope serves the preview (counts, totals per item, every problem, nothing written) and
 the generation (draft bills written in batches). Each unit is priced by ``pricing.price``
 with the rate ``selectors.rate_for`` picks (the rates are read once per run); the payer is
-the unit's current owner (the space's user for parking); a bill is due ``item.due_days``
-after its period starts.
+the unit's current owner (the space's user for parking); a bill is due as
+``ChargeItem.due_date_for`` says (fees after the period starts, metered usage after it ends).
 
 What keeps a run cheap and safe at 100,000 units:
 - the scope is walked in chunks of units by id, each chunk with one query for its owners,
@@ -22,7 +22,6 @@ What keeps a run cheap and safe at 100,000 units:
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -641,7 +640,7 @@ class BillWriter:
             ops.adapt_datefield_value(period.end),
         )
         self.due = {
-            item.pk: ops.adapt_datefield_value(period.start + timedelta(days=item.due_days))
+            item.pk: ops.adapt_datefield_value(item.due_date_for(period))
             for item in scope.items
         }
         self.rows = []

@@ -1,6 +1,7 @@
 """The demo fees and payments: a year of bills through the bill runs, most paid, some overdue
 and reminded, readings with flags, parking, deposits; the ledger reconciles; idempotent."""
 
+import datetime
 from collections import Counter
 from io import StringIO
 
@@ -51,9 +52,12 @@ def test_a_year_of_published_monthly_bills_through_the_bill_runs(seeded):
     assert set(items) == {"property-fee", "water", "electricity", "parking"}
     assert items["property-fee"] > 3000 and items["water"] > 2000
     assert not Bill.objects.filter(status=BillStatus.DRAFT).exists()
-    # Published on the second of their month, due on the 16th.
-    bill = Bill.objects.filter(kind="periodic").order_by("?").first()
-    assert timezone.localtime(bill.published_at).day == 2 and bill.due_date.day == 16
+    # Published on the second of their month; fees due on the 16th, metered usage 15 days
+    # after the month ends.
+    fee = Bill.objects.filter(kind="periodic", item__code="property-fee").order_by("?").first()
+    assert timezone.localtime(fee.published_at).day == 2 and fee.due_date.day == 16
+    water = Bill.objects.filter(kind="periodic", item__code="water").order_by("?").first()
+    assert water.due_date == water.period_end + datetime.timedelta(days=15)
 
 
 def test_most_bills_are_paid_some_are_overdue_and_reminded(seeded):
