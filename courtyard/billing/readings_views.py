@@ -274,7 +274,7 @@ class MeterReadingDetailView(ObjectDetailView):
             (_("Entered"), obj.created_at),
         ]
         if obj.reviewed_at:
-            rows += [(_("Accepted by"), obj.reviewed_by), (_("Accepted at"), obj.reviewed_at)]
+            rows += [(_("Reviewed by"), obj.reviewed_by), (_("Reviewed at"), obj.reviewed_at)]
         return rows
 
 
