@@ -229,6 +229,15 @@ def test_a_template_refuses_unknown_variables_and_starts_a_notice(page, live_ser
     page.keyboard.type("{date}停水，请")
     page.click(".js-insert-variable[data-insert='{owner_name}']")
     page.keyboard.type("提前储水。")
+    # The editor's own words come translated from the page (here: English).
+    expect(page.locator(".ql-picker.ql-header .ql-picker-label")).to_have_attribute(
+        "data-label", "Body text"
+    )
+    page.keyboard.press("Shift+Home")
+    page.click(".ql-toolbar .ql-link")
+    tip = "getComputedStyle(document.querySelector('.ql-tooltip'), '::before').content"
+    assert page.evaluate(tip) == '"Link address:"'
+    page.keyboard.press("Escape")
     page.screenshot(path="/tmp/notices_template_form.png", full_page=True)
     page.click(".template-form button[type=submit]")
     expect(page.locator(".notice-templates")).to_contain_text("停水模板")

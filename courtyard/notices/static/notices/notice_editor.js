@@ -16,19 +16,21 @@
   source.insertAdjacentElement("afterend", holder);
   source.hidden = true;
 
+  // The toolbar is the page's own markup: its labels and tips are translated there.
+  var toolbar = box.querySelector(".notice-toolbar");
+  toolbar.hidden = false;
   var uploadUrl = box.dataset.uploadUrl;
-  var allowImages = box.dataset.images !== "off";
-  var toolbar = [
-    [{ header: [2, 3, false] }],
-    ["bold", "italic", "underline", "strike"],
-    [{ list: "ordered" }, { list: "bullet" }, { align: [] }],
-    ["blockquote", "link"].concat(allowImages ? ["image"] : []),
-    ["clean"]
-  ];
   var quill = new Quill(holder, {
     theme: "snow",
     modules: { toolbar: { container: toolbar, handlers: { image: chooseImage } } }
   });
+  // The link tooltip's words come from the theme's stylesheet; ours are read from the toolbar.
+  var tip = quill.theme.tooltip.root;
+  tip.dataset.visit = toolbar.dataset.msgVisit;
+  tip.dataset.enter = toolbar.dataset.msgEnter;
+  tip.querySelector("a.ql-action").dataset.edit = toolbar.dataset.msgEdit;
+  tip.querySelector("a.ql-action").dataset.save = toolbar.dataset.msgSave;
+  tip.querySelector("a.ql-remove").dataset.remove = toolbar.dataset.msgRemove;
   // The stored (sanitised) HTML, parsed off-document: nothing in it runs.
   quill.setContents(quill.clipboard.convert({ html: source.value }), "silent");
   quill.history.clear();
