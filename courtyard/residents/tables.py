@@ -75,11 +75,6 @@ class IdentityTable(Table):
             obj.full_identity = self.full_identity
             yield obj
 
-    def link(self, obj):
-        if not hasattr(self, "person_url"):
-            self.person_url = DetailUrls("residents:resident_detail")
-        return self.person_url(obj.pk)
-
     def rows(self, objects):
         return super().rows(self.mark(objects))
 
@@ -166,6 +161,11 @@ class ResidentTable(IdentityTable):
     units = UnitsColumn(label=_("Units"), orderable=False)
     kind = LabelColumn(ResidentKind.choices, label=_("Kind"), order_by="kind")
     created_at = Column(label=_("Registered at"))
+
+    def link(self, obj):
+        if not hasattr(self, "person_url"):
+            self.person_url = DetailUrls("residents:resident_detail")
+        return self.person_url(obj.pk)
 
     def rows(self, objects):
         return super().rows(self.with_unit_urls(objects))
