@@ -1,12 +1,13 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.choices import MessageChannel
 
 
 class NoticeCategory(models.TextChoices):
     NOTICE = "notice", _("Notice")
-    EVENT = "event", _("Event")
+    EVENT = "event", pgettext_lazy("announcement category", "Event")
     OUTAGE = "outage", _("Water or power outage")
     EMERGENCY = "emergency", _("Emergency")
 
