@@ -225,8 +225,8 @@ def _detail(bill):
 @api_access("billing.view_bill")
 @paginate(Pagination)
 def list_bills(request, filters: Query[BillQuery]):
-    bills = bills_selectors.visible(request.user).order_by("-due_date", "-id")
-    return filtered(BillFilterSet, request, bills)
+    bills = filtered(BillFilterSet, request, bills_selectors.visible(request.user))
+    return bills_selectors.newest_first(bills)
 
 
 # Before /bills/{pk}: the first path that matches wins.

@@ -73,30 +73,26 @@ class StatusColumn(Column):
 
 
 class BillTable(Table):
-    """Newest first. A list narrowed to a few thousand bills (a building, a unit, a payer) is
-    sorted by due date from the index it was found by; a larger one is read newest first
-    straight from the primary key (sorting a million rows is what takes seconds). PostgreSQL
-    would otherwise walk the primary key backwards for a building's unpaid bills, betting
-    they are spread evenly, and read 150,000 rows to find 25."""
+    """Newest first (``bills_selectors.newest_first``); the count taken to choose the order
+    serves the paginator."""
 
     default_order = ("-pk",)
-    sorted_by_due_up_to = 20_000
 
     def order(self, queryset):
+        from .bills_selectors import newest_first
+
         self.total = None
         column = self.columns.get(self.sort.lstrip("-"))
         if column is not None and column.orderable:
             return super().order(queryset)
         self.sort = ""
         self.total = queryset.count()
-        if self.total <= self.sorted_by_due_up_to:
-            return queryset.order_by("-due_date", "-pk")
-        return queryset.order_by(*self.default_order)
+        return newest_first(queryset, self.total)
 
     def page(self):
         paginator = Paginator(self.queryset, self.per_page)
         if self.total is not None:
-            paginator.count = self.total  # counted already to choose the order
+            paginator.count = self.total
         return paginator.get_page(self.request.GET.get("page", 1) if self.request else 1)
 
     select = SelectColumn("pk", label="", orderable=False, export=False)
