@@ -13,6 +13,7 @@ from pydantic import Field
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.scoping import get_for_action
+from courtyard.repairs.selectors import IdsFirst
 
 from . import bills_selectors, bills_services
 from .bills_filters import BillFilterSet
@@ -226,7 +227,7 @@ def _detail(bill):
 @paginate(Pagination)
 def list_bills(request, filters: Query[BillQuery]):
     bills = filtered(BillFilterSet, request, bills_selectors.visible(request.user))
-    return bills_selectors.newest_first(bills)
+    return IdsFirst(bills_selectors.newest_first(bills))
 
 
 # Before /bills/{pk}: the first path that matches wins.

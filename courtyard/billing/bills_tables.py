@@ -90,7 +90,11 @@ class BillTable(Table):
         return newest_first(queryset, self.total)
 
     def page(self):
-        paginator = Paginator(self.queryset, self.per_page)
+        from courtyard.repairs.selectors import IdsFirst
+
+        # The page's ids from the bills table alone, then those 25 rows with their parents:
+        # with the joins PostgreSQL planned a parallel scan for a building's few bills.
+        paginator = Paginator(IdsFirst(self.queryset), self.per_page)
         if self.total is not None:
             paginator.count = self.total
         return paginator.get_page(self.request.GET.get("page", 1) if self.request else 1)

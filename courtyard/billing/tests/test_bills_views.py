@@ -99,9 +99,9 @@ def test_list_has_no_query_per_row(
         for code in ("property-fee", "water"):
             make_bill(unit, items[code], payer=owner, period=f"2025-{month:02d}")
     client.force_login(finance)
-    # The page's own: count, rows, their estates and items, the filter's choices; the rest
-    # is the layout's (session, user, rights, scope, counters).
-    with django_assert_max_num_queries(23):
+    # The page's own: count, the page's ids, its rows, their estates and items, the filter's
+    # choices; the rest is the layout's (session, user, rights, scope, counters).
+    with django_assert_max_num_queries(24):
         response = client.get(url("bill_list"), {"per_page": 50})
     assert len(response.context["rows"]) == 24
 
