@@ -20,17 +20,18 @@ Residents act through the portal (``mark_read``, ``confirm_read``, ``like``, ``u
 
 import datetime
 import logging
+from collections import Counter
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courtyard.core import approvals, message_templates
 from courtyard.core.audit import change_source
-from courtyard.core.choices import MessageChannel
+from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.messaging import queue_message, template_text
 from courtyard.core.models import Message
@@ -61,7 +62,7 @@ logger = logging.getLogger(__name__)
 S = NoticeStatus
 APPROVAL_KIND = "notices.notice"
 PURPOSE_PUBLISHED = "notice_published"
-PUBLISH_BATCH = 2000  # residents per round of bulk inserts
+PUBLISH_BATCH = 2000  # residents per page of rows written
 DELIVERY_BATCH = 500  # messages per delivery task
 TASK_BATCH = 200  # notices per run of the periodic task
 
@@ -413,7 +414,7 @@ def publish_notice(actor, notice, *, resend=None):
 
 def _publish(notice, actor, *, resend=None):
     """Publish a locked, approved notice: receipts for the audience, deliveries and messages
-    for each channel, in batches of bulk inserts; messages are delivered after commit.
+    for each channel, a page at a time (COPY on PostgreSQL); messages are delivered after commit.
 
     Once per person per channel: people who already have a delivery of this notice on a
     channel get none on it, unless ``resend`` (a new round for everybody).
@@ -465,6 +466,7 @@ def _publish(notice, actor, *, resend=None):
         % {"count": writer.people, "messages": len(writer.message_ids)},
         audience=writer.people,
         messages=len(writer.message_ids),
+        channels=dict(writer.channel_counts),  # the statistics read them (no count of 100,000s)
         round=notice.delivery_round,
         resend=bool(resend),
     )
@@ -487,6 +489,28 @@ class _DeliveryWriter:
         "resident__user__username",
     )
 
+    # Written as plain rows through the driver: building and preparing 100,000s of model
+    # instances for bulk_create cost several times the inserts themselves.
+    MESSAGE_COLUMNS = (
+        "channel",
+        "recipient",
+        "recipient_user_id",
+        "subject",
+        "body",
+        "purpose",
+        "status",
+        "attempts",
+        "last_error",
+        "provider_ref",
+        "created_at",
+    )
+    MESSAGES_PER_STATEMENT = 1000
+    RECEIPT_COLUMNS = ("notice_id", "resident_id", "unit_id")
+    DELIVERY_COLUMNS = ("notice_id", "resident_id", "channel", "message_id", "round", "created_at")
+    MESSAGES = Message._meta.db_table
+    RECEIPTS = NoticeReceipt._meta.db_table
+    DELIVERIES = NoticeDelivery._meta.db_table
+
     def __init__(self, notice, already):
         self.notice = notice
         self.already = already
@@ -494,7 +518,13 @@ class _DeliveryWriter:
         self.date = f"{timezone.localtime(notice.effective_from):%Y-%m-%d}"
         self.people = 0
         self.message_ids = []
+        self.channel_counts = Counter()
         self.last = None  # the rows come by resident: a repeat is the same person's next home
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        self.message_tail = (PURPOSE_PUBLISHED, MessageStatus.QUEUED.value, 0, "", "", stamp)
+        self.delivery_tail = (notice.delivery_round, stamp)
+        # Nobody has a receipt yet (receipts are written only by publishing).
+        self.first_publishing = not notice.was_published
 
     def write(self, page):
         notice = self.notice
@@ -506,7 +536,7 @@ class _DeliveryWriter:
             if resident_id == self.last:  # a second home: one receipt and message per person
                 continue
             self.last = resident_id
-            receipts.append(NoticeReceipt(notice=notice, resident_id=resident_id, unit_id=unit_id))
+            receipts.append((notice.pk, resident_id, unit_id))
             targets = {
                 NoticeChannel.APP: login if user_id else "",
                 NoticeChannel.SMS: phone,
@@ -528,36 +558,92 @@ class _DeliveryWriter:
             body = template_text.render(self.body, context)
             for channel in channels:
                 messages.append(
-                    Message(
-                        channel=channel,
-                        recipient=targets[channel],
-                        recipient_user_id=user_id,
-                        subject=subject,
-                        body=body,
-                        purpose=PURPOSE_PUBLISHED,
-                    )
+                    (channel, targets[channel], user_id, subject, body, *self.message_tail)
                 )
-                deliveries.append((resident_id, channel))
+                deliveries.append((notice.pk, resident_id, channel))
+                self.channel_counts[channel] += 1
         self.people += len(receipts)
-        NoticeReceipt.objects.bulk_create(receipts, ignore_conflicts=True)
-        messages = Message.objects.bulk_create(messages)
-        NoticeDelivery.objects.bulk_create(
-            NoticeDelivery(
-                notice=notice,
-                resident_id=resident_id,
-                channel=channel,
-                round=notice.delivery_round,
-                message_id=message.pk,
+        with connection.cursor() as cursor:
+            store = self._copy if connection.vendor == "postgresql" else self._insert
+            self.message_ids.extend(store(cursor, receipts, messages, deliveries))
+
+    def _insert(self, cursor, receipts, messages, deliveries):
+        """SQLite: executemany; the messages' ids from RETURNING (as bulk_create reads them)."""
+        if receipts:
+            cursor.executemany(
+                f"INSERT INTO {self.RECEIPTS} ({', '.join(self.RECEIPT_COLUMNS)})"
+                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",  # republished: kept as they are
+                receipts,
             )
-            for (resident_id, channel), message in zip(deliveries, messages, strict=True)
-        )
-        self.message_ids.extend(message.pk for message in messages)
+        ids = []
+        columns = ", ".join(self.MESSAGE_COLUMNS)
+        marks = "(" + ", ".join(["%s"] * len(self.MESSAGE_COLUMNS)) + ")"
+        step = self.MESSAGES_PER_STATEMENT
+        for start in range(0, len(messages), step):
+            chunk = messages[start : start + step]
+            cursor.execute(
+                f"INSERT INTO {self.MESSAGES} ({columns}) VALUES "
+                f"{', '.join([marks] * len(chunk))} RETURNING id",
+                [value for row in chunk for value in row],
+            )
+            ids.extend(row[0] for row in cursor.fetchall())
+        if deliveries:
+            marks = ", ".join(["%s"] * len(self.DELIVERY_COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO {self.DELIVERIES} ({', '.join(self.DELIVERY_COLUMNS)})"
+                f" VALUES ({marks})",
+                self._deliveries(deliveries, ids),
+            )
+        return ids
+
+    def _copy(self, cursor, receipts, messages, deliveries):
+        """PostgreSQL: COPY (row-by-row statements took 5× a direct COPY of the same rows);
+        the messages' ids are drawn from their sequence first."""
+        ids = []
+        if messages:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [self.MESSAGES, len(messages)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            rows = ((pk, *row) for pk, row in zip(ids, messages, strict=True))
+            _copy_rows(cursor, self.MESSAGES, ("id", *self.MESSAGE_COLUMNS), rows)
+        if receipts and self.first_publishing:
+            _copy_rows(cursor, self.RECEIPTS, self.RECEIPT_COLUMNS, receipts)
+        elif receipts:  # republished: through a staging table that skips existing receipts
+            columns = ", ".join(self.RECEIPT_COLUMNS)
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS notices_receipt_load AS "
+                f"SELECT {columns} FROM {self.RECEIPTS} WITH NO DATA"
+            )
+            _copy_rows(cursor, "notices_receipt_load", self.RECEIPT_COLUMNS, receipts)
+            cursor.execute(
+                f"INSERT INTO {self.RECEIPTS} ({columns}) SELECT {columns} "
+                "FROM notices_receipt_load ON CONFLICT DO NOTHING"
+            )
+            cursor.execute("TRUNCATE notices_receipt_load")
+        if deliveries:
+            rows = self._deliveries(deliveries, ids)
+            _copy_rows(cursor, self.DELIVERIES, self.DELIVERY_COLUMNS, rows)
+        return ids
+
+    def _deliveries(self, deliveries, message_ids):
+        return [
+            (*delivery, message_id, *self.delivery_tail)
+            for delivery, message_id in zip(deliveries, message_ids, strict=True)
+        ]
 
     def queue_delivery(self):
         ids = self.message_ids
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]
             transaction.on_commit(lambda batch=batch: deliver_messages_task(batch))
+
+
+def _copy_rows(cursor, table, columns, rows):
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # Withdrawing and expiring -------------------------------------------------------------------

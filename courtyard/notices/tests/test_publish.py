@@ -234,7 +234,13 @@ def test_the_publish_event_records_the_figures(manager, estate, people):
     services.publish_notice(manager, notice)
     event = events_for(notice).get(verb="published")
     assert event.actor == manager
-    assert event.data == {"audience": 3, "messages": 5, "round": 1, "resend": False}
+    assert event.data == {
+        "audience": 3,
+        "messages": 5,
+        "channels": {"app": 2, "sms": 3},
+        "round": 1,
+        "resend": False,
+    }
 
 
 def test_effective_from_in_the_message_is_the_local_date(manager, estate, zhang):
