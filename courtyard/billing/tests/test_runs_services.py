@@ -194,6 +194,7 @@ def test_run_creates_draft_bills_priced_with_payer_and_due_date(
     assert fee_bill.due_date == date(2026, 10, 16)  # 15 days after the period starts
     assert fee_bill.created_by == finance
     assert bills["water"].amount == Decimal("78.75")
+    assert bills["water"].due_date == date(2026, 11, 15)  # metered: 15 days after the month
     assert bills["water"].detail["tiers"][1] == {"usage": "5.00", "rate": "5.25"}
     assert bills["electricity"].amount == Decimal("186.00")  # 300 kWh × 0.62
     assert run.status == BillRunStatus.GENERATED and run.bill_count == 3
