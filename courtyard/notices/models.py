@@ -209,6 +209,18 @@ class NoticeReceipt(models.Model):
             ),
             # The portal: my notices.
             models.Index(fields=["resident", "notice"], name="notice_receipt_reader"),
+            # The unread list in its order: a page read from the index.
+            models.Index(
+                fields=["notice", "unit", "resident"],
+                condition=models.Q(read_at__isnull=True),
+                name="notice_receipt_unread",
+            ),
+            # The likes of a notice (the portal), counted from the index alone.
+            models.Index(
+                fields=["notice"],
+                condition=models.Q(liked_at__isnull=False),
+                name="notice_receipt_liked",
+            ),
         ]
 
     def __str__(self):

@@ -40,6 +40,16 @@ def notice_comments(notice, *, include_hidden=True):
     )
 
 
+def comments_page(notice, page=1, per_page=20):
+    """(comments, has_more): one page of a notice's comments for staff, newest first, with
+    the replies of those shown only (two queries, whatever the number of comments)."""
+    start = (max(page, 1) - 1) * per_page
+    found = list(
+        notice_comments(notice).order_by("-created_at", "-id")[start : start + per_page + 1]
+    )
+    return found[:per_page], len(found) > per_page
+
+
 @dataclass
 class NoticeStatistics:
     """The figures of one notice's detail page."""
@@ -102,12 +112,22 @@ def _counted_deliveries(notice):
 
 def unread_audience(notice):
     """The audience members who have not read the notice (the unread list and its export),
-    by building, entrance and room."""
+    by unit (units are numbered building by building, room by room), then person.
+
+    The order is the partial index ``notice_receipt_unread``'s: a page of the list reads
+    its rows from the index, where sorting by building and room names sorted every unread
+    receipt (105 ms for 40,000 of them, SQLite)."""
     return (
         NoticeReceipt.objects.filter(notice_id=notice.pk, read_at__isnull=True)
         .select_related("resident", "unit__estate", "unit__building", "unit__entrance")
-        .order_by("unit__building__name", "unit__entrance__name", "unit__room_no", "resident_id")
+        .order_by("unit_id", "resident_id")
     )
+
+
+def like_count(notice):
+    """The likes of one notice, from the partial index of liked receipts (the portal's
+    figure; the full statistics read every receipt)."""
+    return NoticeReceipt.objects.filter(notice_id=notice.pk, liked_at__isnull=False).count()
 
 
 # Residents (the portal) --------------------------------------------------------------------

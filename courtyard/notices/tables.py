@@ -3,6 +3,7 @@ whose columns are also those of its Excel export."""
 
 from collections import defaultdict
 
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -198,6 +199,15 @@ class UnreadTable(Table):
         self.columns["phone"].accessor = "resident__phone"
 
     def order(self, queryset):
-        # The selector's order (building, entrance, room) is the list's only order.
+        # The selector's order (unit, person) is the list's only order.
         self.sort = ""
         return queryset
+
+    def page(self, count=None):
+        """A page of the list; ``count`` (the statistics' unread figure) spares counting
+        the unread receipts again."""
+        paginator = Paginator(self.queryset, self.per_page)
+        if count is not None:
+            paginator.count = count
+        number = self.request.GET.get("page", 1) if self.request else 1
+        return paginator.get_page(number)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/withdraw/", views.notice_withdraw, name="notice_withdraw"),
     path("<int:pk>/unread/", views.notice_unread, name="notice_unread"),
     path("<int:pk>/unread/export/", views.notice_unread_export, name="notice_unread_export"),
+    path("<int:pk>/comments/", views.notice_comments, name="notice_comments"),
     path("comments/<int:pk>/hide/", views.comment_hide, name="comment_hide"),
     path("comments/<int:pk>/reply/", views.comment_reply, name="comment_reply"),
     path("templates/", views.template_list, name="template_list"),

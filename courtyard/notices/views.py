@@ -66,6 +66,7 @@ NOTICES = Notice.objects.select_related("created_by")
 UNREAD_EXPORT_INLINE = 2000  # rows written in the request; more go to a background job
 SEARCH_RESULTS = 20
 BUILDING_UNITS = 200  # the units of one building offered without a search
+COMMENTS_PER_PAGE = 20  # the newest on the notice's page; "more" loads the next ones
 
 
 def error_text(error):
@@ -556,28 +557,41 @@ class NoticeDetailView(ObjectDetailView):
             context["audience_now"] = audiences.audience_count(notice)
         if notice.was_published and user.has_perm("notices.view_notice_statistics"):
             context.update(statistics_context(self.request, notice))
-        can_moderate = user.has_perm("notices.moderate_noticecomment")
         if notice.was_published:
-            context["comments"] = list(selectors.notice_comments(notice))
-            context["can_moderate"] = can_moderate
+            context.update(comments_context(self.request, notice))
         return context
+
+
+def comments_context(request, notice, page=1):
+    """The newest comments (a page of them, with their replies); "more" loads the next."""
+    comments, has_more = selectors.comments_page(notice, page, COMMENTS_PER_PAGE)
+    return {
+        "comments": comments,
+        "comments_more_url": (
+            f"{reverse('notices:notice_comments', args=[notice.pk])}?page={page + 1}"
+            if has_more
+            else ""
+        ),
+        "can_moderate": request.user.has_perm("notices.moderate_noticecomment"),
+    }
 
 
 def statistics_context(request, notice):
     labels = dict(NoticeChannel.choices)
     deliveries = selectors.delivery_counts(notice)
+    statistics = selectors.notice_statistics(notice)
     return {
-        "statistics": selectors.notice_statistics(notice),
+        "statistics": statistics,
         "deliveries": [(labels.get(ch, ch), deliveries.get(ch, 0)) for ch in notice.channels]
         + [(labels.get(ch, ch), n) for ch, n in deliveries.items() if ch not in notice.channels],
-        **unread_context(request, notice),
+        **unread_context(request, notice, unread=statistics.unread),
     }
 
 
-def unread_context(request, notice):
+def unread_context(request, notice, unread=None):
     full = request.user.has_perm("residents.view_full_identity")
     table = UnreadTable(selectors.unread_audience(notice), request, full_identity=full)
-    page = table.page()
+    page = table.page(count=unread)
     return {
         "unread_table": table,
         "unread_page": page,
@@ -750,6 +764,18 @@ def notice_unread_export(request, pk):
 
 
 # Comments ---------------------------------------------------------------------------------
+
+
+@access("notices.view_notice")
+def notice_comments(request, pk):
+    """The next page of a notice's comments (htmx appends it under the shown ones)."""
+    notice = notice_for(request, pk)
+    if not notice.was_published:
+        raise Http404
+    page = request.GET.get("page", "")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    context = {"object": notice, **comments_context(request, notice, page)}
+    return render(request, "notices/partials/comment_items.html", context)
 
 
 def comment_for(request, pk):

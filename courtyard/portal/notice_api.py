@@ -107,7 +107,7 @@ def _detail(user, notice_id):
     return {
         **_row(notice, receipt),
         "content": notice.reader_content,
-        "likes": notice_selectors.notice_statistics(notice).liked,
+        "likes": notice_selectors.like_count(notice),
         "files": [
             {
                 "id": file.pk,

@@ -121,7 +121,7 @@ def detail_context(user, notice, comment_form=None):
         "receipt": receipt,
         "posters": posters,
         "files": files,
-        "likes": notice_selectors.notice_statistics(notice).liked,
+        "likes": notice_selectors.like_count(notice),
         "comments": visible_comments(user, notice),
         "comment_form": comment_form or CommentForm(),
         "confirm_form": ConfirmForm(),

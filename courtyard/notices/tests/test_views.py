@@ -793,3 +793,47 @@ def test_templates_need_their_permissions(client):
     assert client.get(url("template_list")).status_code == 403
     client.force_login(make_user("admin", superuser=True))
     assert client.get(url("template_edit", 999999)).status_code == 404
+
+
+def test_the_page_shows_the_newest_comments_and_loads_earlier_ones(
+    client, manager, estate, people, django_assert_num_queries
+):
+    from courtyard.notices import views
+
+    notice = published(manager, estate)
+    NoticeComment.objects.bulk_create(
+        NoticeComment(notice=notice, resident=people["li"], body=f"第{i}条")
+        for i in range(views.COMMENTS_PER_PAGE + 5)
+    )
+    newest = NoticeComment.objects.filter(notice=notice).order_by("-id").first()
+    services.reply_to_comment(manager, newest, "已收到")
+    client.force_login(manager)
+    response = client.get(notice.get_absolute_url())
+    shown = response.context["comments"]
+    assert len(shown) == views.COMMENTS_PER_PAGE and shown[0] == newest
+    assert [r.body for r in shown[0].replies.all()] == ["已收到"]
+    more = response.context["comments_more_url"]
+    assert more.endswith("?page=2")
+    client.get(more, HTTP_HX_REQUEST="true")  # the session and permission caches
+    with django_assert_num_queries(15):  # 13 for any staff page, the comments, their replies
+        earlier = client.get(more, HTTP_HX_REQUEST="true")
+    assert len(earlier.context["comments"]) == 5 and not earlier.context["comments_more_url"]
+    assert "第0条" in earlier.content.decode()
+
+
+def test_the_unread_page_takes_its_count_from_the_statistics(client, manager, estate, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notice = published(manager, estate)
+    client.force_login(manager)
+    client.get(notice.get_absolute_url())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(notice.get_absolute_url())
+    assert response.context["unread_page"].paginator.count == 3
+    unread_counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT" in q["sql"] and '"notices_noticereceipt"."read_at" IS NULL' in q["sql"]
+    ]
+    assert unread_counts == []
