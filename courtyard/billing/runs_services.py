@@ -640,8 +640,7 @@ class BillWriter:
             ops.adapt_datefield_value(period.end),
         )
         self.due = {
-            item.pk: ops.adapt_datefield_value(item.due_date_for(period))
-            for item in scope.items
+            item.pk: ops.adapt_datefield_value(item.due_date_for(period)) for item in scope.items
         }
         self.rows = []
 
