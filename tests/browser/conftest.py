@@ -19,7 +19,7 @@ def browser():
     from playwright.sync_api import expect
 
     # A loaded CI machine (two cores) can take a few seconds for an htmx round trip.
-    expect.set_options(timeout=15_000)
+    expect.set_options(timeout=20_000)
     if not os.path.exists(CHROMIUM):
         pytest.skip("Chromium is not installed (scripts/test_deps.sh installs it)")
     from playwright.sync_api import sync_playwright
@@ -33,7 +33,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     context.close()
