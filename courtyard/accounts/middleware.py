@@ -26,6 +26,9 @@ def go_to(request, url):
     return redirect(url)
 
 
+ACTIVITY_RESOLUTION = 60  # seconds
+
+
 class IdleTimeoutMiddleware:
     """Sign out a user who has done nothing for the configured number of minutes."""
 
@@ -46,7 +49,10 @@ class IdleTimeoutMiddleware:
                 messages.info(request, _("You were signed out after a period of inactivity."))
                 login_url = redirect_to_login(request.get_full_path())["Location"]
                 return go_to(request, login_url)
-            request.session[LAST_ACTIVITY] = now
+            # Written at most once a minute: saving the session on every page costs a write
+            # per request, and the timeout is counted in minutes.
+            if last is None or now - last >= ACTIVITY_RESOLUTION:
+                request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 
 

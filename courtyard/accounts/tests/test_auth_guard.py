@@ -147,6 +147,17 @@ def test_activity_is_remembered_on_every_page(client):
     assert abs(client.session["last_activity"] - time.time()) < 5
 
 
+def test_activity_is_written_at_most_once_a_minute(client):
+    """A page within the minute leaves the session alone (no session write per request)."""
+    client.force_login(make_user("clerk"))
+    idle_for(client, 20)
+    client.get("/inbox/")
+    assert time.time() - client.session["last_activity"] >= 20
+    idle_for(client, 90)
+    client.get("/inbox/")
+    assert abs(client.session["last_activity"] - time.time()) < 5
+
+
 def test_a_session_idle_longer_than_the_limit_is_signed_out(client):
     user = make_user("clerk")
     client.force_login(user)
