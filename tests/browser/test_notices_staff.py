@@ -80,6 +80,8 @@ def world():
 
 
 def sign_in_as(page, live_server, username):
+    # An htmx request still in flight could set the old session's cookie again after clearing.
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
