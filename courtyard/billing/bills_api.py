@@ -12,8 +12,8 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.paging import IdsFirst
 from courtyard.core.scoping import get_for_action
-from courtyard.repairs.selectors import IdsFirst
 
 from . import bills_selectors, bills_services
 from .bills_filters import BillFilterSet

@@ -10,10 +10,15 @@ from django.utils.translation import gettext as _
 from courtyard.core.scoping import restrict
 from courtyard.core.timeline import events_for
 
-from .bills_tables import ROW_PREFETCH, ROW_RELATED
 from .choices import OUTSTANDING_STATUSES, BillStatus
 from .models import ZERO, Bill
 from .pricing import to_money
+
+# Everything a list row shows: the optional parents joined (LEFT JOINs keep the bills table
+# first, so SQLite can read it newest first without sorting a million rows), estate and item —
+# few, and INNER joins the planner would start from — read by id in one query each.
+ROW_RELATED = ("building", "unit", "unit__entrance", "parking_space", "payer")
+ROW_PREFETCH = ("estate", "item")
 
 BILLS = Bill.objects.select_related(*ROW_RELATED).prefetch_related(*ROW_PREFETCH)
 MONEY = DecimalField(max_digits=14, decimal_places=2)

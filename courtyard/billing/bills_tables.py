@@ -5,16 +5,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from courtyard.core.paging import IdsFirst
 from courtyard.core.tables import Column, Table
 from courtyard.core.templatetags.courtyard_tags import status_colour
 
+from .bills_selectors import newest_first
 from .choices import BillStatus
-
-# Everything a row shows: the optional parents joined (LEFT JOINs keep the bills table first,
-# so SQLite can read it newest first without sorting a million rows), estate and item — few,
-# and INNER joins the planner would start from — read by id in one query each.
-ROW_RELATED = ("building", "unit", "unit__entrance", "parking_space", "payer")
-ROW_PREFETCH = ("estate", "item")
 
 
 def place_of(bill):
@@ -79,8 +75,6 @@ class BillTable(Table):
     default_order = ("-pk",)
 
     def order(self, queryset):
-        from .bills_selectors import newest_first
-
         self.total = None
         column = self.columns.get(self.sort.lstrip("-"))
         if column is not None and column.orderable:
@@ -90,8 +84,6 @@ class BillTable(Table):
         return newest_first(queryset, self.total)
 
     def page(self):
-        from courtyard.repairs.selectors import IdsFirst
-
         # The page's ids from the bills table alone, then those 25 rows with their parents:
         # with the joins PostgreSQL planned a parallel scan for a building's few bills.
         paginator = Paginator(IdsFirst(self.queryset), self.per_page)

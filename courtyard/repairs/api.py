@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.paging import IdsFirst
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Building, Estate, Unit
 
@@ -257,7 +258,7 @@ def _fresh(order):
 @paginate(Pagination)
 def list_work_orders(request, filters: Query[WorkOrderQuery]):
     orders = selectors.visible_work_orders(request.user).order_by("-created_at", "-id")
-    return selectors.IdsFirst(filtered(WorkOrderApiFilterSet, request, orders))
+    return IdsFirst(filtered(WorkOrderApiFilterSet, request, orders))
 
 
 @router.post("/work-orders", response={201: WorkOrderOut})

@@ -7,11 +7,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core.paging import IdsFirst
 from courtyard.core.tables import Column, Table
 from courtyard.core.templatetags.courtyard_tags import status_colour
 
 from .choices import Urgency
-from .selectors import IdsFirst
 
 # Everything a row shows, in one query.
 ROW_RELATED = ("estate", "building", "unit", "unit__entrance", "category", "assignee")
@@ -114,6 +114,6 @@ class WorkOrderTable(Table):
     resolution_due = DrawnColumn(label=_("Resolve by"), draw=datetime_cell)
 
     def page(self):
-        """The page read ids first (see ``selectors.IdsFirst``)."""
+        """The page read ids first (see ``core.paging.IdsFirst``)."""
         number = self.request.GET.get("page", 1) if self.request else 1
         return Paginator(IdsFirst(self.queryset), self.per_page).get_page(number)

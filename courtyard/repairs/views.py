@@ -28,6 +28,7 @@ from courtyard.core.generic import (
     apply_service_errors,
 )
 from courtyard.core.models import Attachment
+from courtyard.core.paging import IdsFirst
 from courtyard.core.scoping import has_action, narrow_to_estate, restrict
 from courtyard.core.timeline import events_for
 
@@ -130,9 +131,7 @@ class PendingListView(AccessMixin, TemplateView):
             selectors.pending_work_orders(user).select_related(*ROW_RELATED),
             self.request.session.get("estate_id"),
         )
-        page = Paginator(selectors.IdsFirst(queryset), self.per_page).get_page(
-            self.request.GET.get("page")
-        )
+        page = Paginator(IdsFirst(queryset), self.per_page).get_page(self.request.GET.get("page"))
         orders = annotate_sla(list(page.object_list))
         photos = photos_of(orders, PhotoPurpose.REPORT)
         for order in orders:
