@@ -796,7 +796,7 @@ def test_templates_need_their_permissions(client):
 
 
 def test_the_page_shows_the_newest_comments_and_loads_earlier_ones(
-    client, manager, estate, people, django_assert_num_queries
+    client, manager, estate, people, django_assert_max_num_queries
 ):
     from courtyard.notices import views
 
@@ -815,7 +815,9 @@ def test_the_page_shows_the_newest_comments_and_loads_earlier_ones(
     more = response.context["comments_more_url"]
     assert more.endswith("?page=2")
     client.get(more, HTTP_HX_REQUEST="true")  # the session and permission caches
-    with django_assert_num_queries(15):  # 13 for any staff page, the comments, their replies
+    # The staff request's own (session, user, scope, permissions), the comments, their replies;
+    # 13 leaves room for the session's once-a-minute activity write.
+    with django_assert_max_num_queries(13):
         earlier = client.get(more, HTTP_HX_REQUEST="true")
     assert len(earlier.context["comments"]) == 5 and not earlier.context["comments_more_url"]
     assert "第0条" in earlier.content.decode()
