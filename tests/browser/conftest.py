@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import struct
+import zlib
 
 import pytest
 
@@ -52,3 +54,35 @@ def sign_in(page, live_server):
         return page
 
     return do
+
+
+def png(width=48, height=48, rgb=(70, 130, 200)):
+    """A real PNG image of one plain colour, as a camera upload or a poster would be."""
+    row = b"\x00" + bytes(rgb) * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A resident's phone (390 × 844, touch) that collects console and page errors."""
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors = []
+    page.on(
+        "console",
+        lambda m: m.type == "error" and "Failed to load" not in m.text and errors.append(m.text),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors
+    yield page
+    context.close()

@@ -3,8 +3,6 @@ neither Escape, the backdrop nor the tab bar gets rid of; ticking "I have read a
 understood" and confirming closes it; then the notices list, a notice liked and commented."""
 
 import datetime
-import struct
-import zlib
 from datetime import date
 
 import pytest
@@ -19,43 +17,13 @@ from courtyard.notices.choices import AudienceKind
 from courtyard.notices.models import NoticeComment, NoticeReceipt
 from courtyard.residents.choices import OccupancyStatus, ResidentStatus, Role
 from courtyard.residents.models import Occupancy, Resident
+from tests.browser.conftest import png
 from tests.factories import PASSWORD, EstateFactory, UnitFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = "13900000009"
 SHOTS = "/tmp"
-
-
-def png(width=360, height=200, rgb=(43, 111, 214)):
-    """A plain-colour PNG poster."""
-    row = b"\x00" + bytes(rgb) * width
-    raw = zlib.compress(row * height)
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on(
-        "console",
-        lambda m: m.type == "error" and "Failed to load" not in m.text and errors.append(m.text),
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -116,7 +84,7 @@ def notices(db):
         "8:00–18:00</strong>暂停供水，请提前做好储水准备。</p>",
         effective_to=timezone.now() + datetime.timedelta(days=3),
     )
-    attach(outage, SimpleUploadedFile("poster.png", png()), boss, purpose="poster")
+    attach(outage, SimpleUploadedFile("poster.png", png(360, 200)), boss, purpose="poster")
     attach(
         outage,
         SimpleUploadedFile("停水范围.pdf", b"%PDF-1.4 area", content_type="application/pdf"),

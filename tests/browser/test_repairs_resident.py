@@ -2,8 +2,6 @@
 dispatches, the technician completes → the resident rejects with a reason → completed again →
 the resident confirms and rates 5 stars. And the statistics page draws its charts."""
 
-import struct
-import zlib
 from datetime import date
 from decimal import Decimal
 
@@ -15,43 +13,13 @@ from courtyard.repairs.choices import WorkOrderStatus
 from courtyard.repairs.models import RepairCategory, WorkOrder
 from courtyard.residents.choices import OccupancyStatus, ResidentStatus, Role
 from courtyard.residents.models import Occupancy, Resident
+from tests.browser.conftest import png
 from tests.factories import PASSWORD, EstateFactory, UnitFactory, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = "13900000009"
 SHOTS = "/tmp/shots"
-
-
-def png(width=48, height=48, rgb=(70, 130, 200)):
-    """A small, real PNG image (a plain colour), as a camera upload would be."""
-    row = b"\x00" + bytes(rgb) * width
-    raw = zlib.compress(row * height)
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
-
-
-@pytest.fixture
-def phone(browser, live_server):
-    context = browser.new_context(
-        locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors = []
-    page.on(
-        "console",
-        lambda m: m.type == "error" and "Failed to load" not in m.text and errors.append(m.text),
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    yield page
-    context.close()
 
 
 @pytest.fixture
