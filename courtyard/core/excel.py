@@ -11,6 +11,19 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+# What makes a spreadsheet read a text cell as a formula (OWASP's rule for CSV injection): tab
+# and carriage return count because some spreadsheets skip them before looking for the others.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value):
+    """An export's cell value that no spreadsheet runs: text starting like a formula gets a
+    leading quote (and so stays text); numbers, negative ones too, decimals and dates keep
+    their type."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 @dataclass
 class RowError:
@@ -50,7 +63,10 @@ def _text(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        text = text[1:]  # neutralised by an export: re-imported, it names the same record
+    return text.strip()
 
 
 def read_sheet(file, columns):
@@ -89,7 +105,8 @@ def read_sheet(file, columns):
 
 
 def write_workbook(headers, rows, title="Sheet1"):
-    """A workbook as bytes: bold header row, frozen, columns sized to the header."""
+    """A workbook as bytes: bold header row, frozen, columns sized to the header; no text
+    cell is a formula, whoever typed it (see ``neutralise_formula``)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     sheet.freeze_panes = "A2"
@@ -99,13 +116,13 @@ def write_workbook(headers, rows, title="Sheet1"):
 
     styled = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
+        cell = WriteOnlyCell(sheet, value=neutralise_formula(str(header)))
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E8EEF7")
         styled.append(cell)
     sheet.append(styled)
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([neutralise_formula(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

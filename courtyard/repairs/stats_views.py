@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from courtyard.core import excel
 from courtyard.core.access import access
 from courtyard.core.forms import StyledForm
 from courtyard.core.generic import xlsx_response
@@ -245,8 +246,10 @@ def workbook(figures):
         sheet.column_dimensions["A"].width = 34
         sheet.column_dimensions["B"].width = 18
         sheet.column_dimensions["C"].width = 14
-        for row in rows:
-            sheet.append([str(v) if hasattr(v, "__html__") else v for v in row])
+        for row in rows:  # category, estate and building names are typed by people
+            sheet.append(
+                [excel.neutralise_formula(str(v) if hasattr(v, "__html__") else v) for v in row]
+            )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

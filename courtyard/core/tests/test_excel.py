@@ -1,4 +1,6 @@
+import datetime
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 from courtyard.core.excel import (
     ImportColumn,
     RowError,
+    neutralise_formula,
     read_sheet,
     template_workbook,
     write_workbook,
@@ -96,3 +99,66 @@ def test_row_errors_serialise_for_the_job_page():
         "column": "Area",
         "message": "Enter a number.",
     }
+
+
+# Formula injection (OWASP's CSV injection rule, applied to every export) ---------------------
+
+PAYLOADS = [
+    "=1+1",
+    '=HYPERLINK("http://evil.example/","a")',
+    "+86 138",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("text", PAYLOADS)
+def test_text_that_would_start_a_formula_gets_a_quote(text):
+    assert neutralise_formula(text) == "'" + text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1栋",
+        "a=b",
+        "",
+        None,
+        -12,
+        -3.5,
+        Decimal("-88.50"),
+        Decimal("12.30"),
+        datetime.date(2026, 3, 1),
+        datetime.datetime(2026, 3, 1, 9, 30),
+        True,
+    ],
+)
+def test_other_values_keep_their_value_and_type(value):
+    assert neutralise_formula(value) is value
+
+
+def test_no_written_cell_is_a_formula_and_numbers_and_dates_stay_typed():
+    day = datetime.date(2026, 3, 1)
+    texts = PAYLOADS[:-1]  # XML reads a carriage return back as a line feed
+    content = write_workbook(
+        ["=Header", "Amount", "Refund", "Due"],
+        [[text, Decimal("12.30"), -5, day] for text in texts],
+    )
+    sheet_ = load_workbook(io.BytesIO(content)).active
+    cells = [cell for row in sheet_.iter_rows() for cell in row]
+    assert all(cell.data_type != "f" for cell in cells)
+    assert sheet_["A1"].value == "'=Header"
+    assert [row[0].value for row in sheet_.iter_rows(min_row=2)] == ["'" + t for t in texts]
+    amount, refund, due = sheet_["B2"], sheet_["C2"], sheet_["D2"]
+    assert amount.data_type == "n" and amount.value == 12.3
+    assert refund.data_type == "n" and refund.value == -5
+    assert due.is_date and due.value.date() == day
+
+
+def test_a_neutralised_cell_reads_back_as_it_was_written():
+    """An export re-imported (the building sheet of the readings) matches the same names."""
+    content = write_workbook(["Room number", "Area"], [["-1-101", "89.5"], ["@B2", "60"]])
+    parsed = read_sheet(io.BytesIO(content), COLUMNS[:2])
+    assert [record["room_no"] for _number, record in parsed.rows] == ["-1-101", "@B2"]
