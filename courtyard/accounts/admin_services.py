@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from courtyard.core.exceptions import InUse, StateConflict
@@ -23,8 +23,8 @@ from courtyard.core.timeline import record_event
 from . import roles as role_defs
 from . import selectors
 from .choices import ScopeKind, SecurityEventKind, UserKind
-from .models import ApiToken, Department, Role, ScopeGrant, User
-from .services import record_security_event, set_password
+from .models import Department, Role, ScopeGrant, User
+from .services import end_sessions, record_security_event, set_password
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 USER_FIELDS = ("full_name", "department", "position", "phone", "email", "require_two_factor")
@@ -56,10 +56,7 @@ def create_user(actor, *, username, password, roles=(), **fields):
 def update_user(actor, user, **fields):
     require_action(actor, User, "change")
     # The phone and email receive password-reset codes: changing them is a takeover.
-    try:
-        _check_outranks(actor, user)
-    except StateConflict as error:
-        raise ValidationError(error.message, code=error.code)
+    check_may_administer(actor, user)
     _assign_fields(user, fields)
     errors = _collect_errors(user, exclude=["password"])
     if errors:
@@ -72,6 +69,7 @@ def update_user(actor, user, **fields):
 def set_user_roles(actor, user, roles):
     """Replace the user's roles; the change is recorded on the user and on each role."""
     require_action(actor, User, "change")
+    check_may_administer(actor, user)
     with transaction.atomic():
         _change_roles(actor, user, roles)
     return user
@@ -83,9 +81,9 @@ def set_user_scope(actor, user, kind, estates=(), buildings=()):
     ``kind`` is a ScopeKind, or None for no data at all.
     """
     require_action(actor, User, "change")
+    check_may_administer(actor, user)
     estates, buildings = list(estates), list(buildings)
     _check_scope_request(actor, kind, estates, buildings)
-    _check_can_replace_scope(actor, user)
     before = describe_scope(user)
     with transaction.atomic():
         ScopeGrant.objects.filter(user=user, expires_at__isnull=True).delete()
@@ -113,21 +111,20 @@ def deactivate_user(actor, user):
     require_action(actor, User, "change")
     if user.pk == actor.pk:
         raise StateConflict(_("You cannot deactivate your own account."), "own_account")
-    _check_outranks(actor, user)
+    check_may_administer(actor, user)
     if not user.is_active:
         raise StateConflict(_("This account is already deactivated."))
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        end_sessions(user)
         record_event(user, actor, "deactivated", _("Account deactivated."))
     return user
 
 
 def activate_user(actor, user):
     require_action(actor, User, "change")
+    check_may_administer(actor, user)
     if user.is_active:
         raise StateConflict(_("This account is already active."))
     with transaction.atomic():
@@ -141,6 +138,7 @@ def unlock_user(actor, user):
     """Clear the failed sign-ins that lock the username, at once."""
     if not actor.has_perm("accounts.unlock_user"):
         raise PermissionDenied
+    check_may_administer(actor, user)
     with transaction.atomic():
         cleared = reset_axes_attempts(username=user.username)
         record_security_event(SecurityEventKind.UNLOCKED, user=user, actor=actor)
@@ -156,32 +154,101 @@ def reset_password(actor, user, password):
         raise StateConflict(
             _("Change your own password on the “Change password” page."), "own_account"
         )
-    _check_outranks(actor, user)
+    check_may_administer(actor, user)
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ValidationError({"password": error.messages})
     with transaction.atomic():
         set_password(actor, user, password, must_change=True)
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
         record_event(user, actor, "password_reset", _("Password reset by an administrator."))
     return user
 
 
-def _check_outranks(actor, user):
-    """Only someone holding at least the user's permissions may lock them out or take over."""
-    if actor.is_superuser:
-        return
-    if user.is_superuser or user.get_all_permissions() - actor.get_all_permissions():
-        raise StateConflict(
-            _(
-                "This user holds permissions that you do not have; ask an administrator "
-                "with at least the same permissions."
-            ),
-            "outranked",
+def sign_out_everywhere(actor, user):
+    """End every session and API token of ``user`` (a lost phone, a colleague leaving a desk).
+
+    Returns the number of API tokens revoked.
+    """
+    require_action(actor, User, "change")
+    check_may_administer(actor, user)
+    with transaction.atomic():
+        revoked = end_sessions(user)
+        record_security_event(SecurityEventKind.SIGNED_OUT_EVERYWHERE, user=user, actor=actor)
+        record_event(
+            user,
+            actor,
+            "signed_out_everywhere",
+            _("Signed out everywhere; %(count)d API token(s) revoked.") % {"count": revoked},
         )
+    return revoked
+
+
+# -- who may administer whom ----------------------------------------------------------------
+def check_may_administer(actor, user):
+    """The one gate of user administration: raise PermissionDenied (403) with the reason
+    unless ``actor`` may act on ``user``.
+
+    Editing contact details (they receive reset codes), resetting the password, changing
+    roles or scope, (de)activating, unlocking and signing out all pass through here. Each is
+    a way to take over or shut out an account, so the user's function permissions and data
+    scope must both lie within the actor's own: otherwise a user limited to one estate
+    could take over an account that sees every estate.
+    """
+    refusal = administration_refusal(actor, user)
+    if refusal:
+        raise PermissionDenied(refusal)
+
+
+def user_to_administer(actor, pk, action):
+    """The staff account ``pk`` for an administration page: 404 outside what the actor may
+    see, 403 with the reason when the actor may not administer it (before any form shows)."""
+    user = selectors.user_for_action(actor, pk, action)
+    check_may_administer(actor, user)
+    return user
+
+
+def may_administer(actor, user):
+    return administration_refusal(actor, user) is None
+
+
+def administration_refusal(actor, user):
+    """Why ``actor`` may not administer ``user``, or None when they may."""
+    if actor.is_superuser:
+        return None
+    if user.is_superuser or _standing_permissions(user) - actor.get_all_permissions():
+        return _(
+            "This user holds permissions that you do not have; ask an administrator with at "
+            "least the same permissions."
+        )
+    if not _scope_within(user.get_scope(), actor):
+        return _(
+            "This user's data scope reaches beyond yours; ask an administrator who sees those "
+            "estates."
+        )
+    return None
+
+
+def _standing_permissions(user):
+    """Every function permission the user holds, even while the account is deactivated
+    (Django reports none for an inactive user, which would make a superior look harmless)."""
+    permissions = Permission.objects.filter(Q(group__user=user) | Q(user=user)).values_list(
+        "content_type__app_label", "codename"
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in permissions}
+
+
+def _scope_within(scope, actor):
+    """True when every estate and building of ``scope`` lies in the actor's data scope."""
+    own = user_scope(actor)
+    if own.all_estates:
+        return True
+    if scope.all_estates or scope.estate_ids - own.estate_ids:
+        return False
+    if not scope.building_ids:
+        return True
+    covered = selectors.grantable_buildings(actor).filter(pk__in=scope.building_ids)
+    return covered.count() == len(scope.building_ids)
 
 
 def describe_scope(user):
@@ -296,28 +363,6 @@ def _check_scope_request(actor, kind, estates, buildings):
             )
     else:
         raise ValidationError({"kind": _("Choose a valid data scope.")})
-
-
-def _check_can_replace_scope(actor, user):
-    """An administrator limited to some estates must not silently drop estates beyond them."""
-    scope = user_scope(actor)
-    if scope.all_estates:
-        return
-    allowed_estates = set(selectors.grantable_estates(actor).values_list("pk", flat=True))
-    allowed_buildings = set(selectors.grantable_buildings(actor).values_list("pk", flat=True))
-    for grant in selectors.permanent_grants(user):
-        if (
-            grant.kind == ScopeKind.ALL
-            or any(e.pk not in allowed_estates for e in grant.estates.all())
-            or any(b.pk not in allowed_buildings for b in grant.buildings.all())
-        ):
-            raise StateConflict(
-                _(
-                    "This user's data scope reaches beyond yours; an administrator who sees "
-                    "those estates must change it."
-                ),
-                "scope_beyond_yours",
-            )
 
 
 # -- roles ----------------------------------------------------------------------------------

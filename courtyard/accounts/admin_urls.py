@@ -16,6 +16,7 @@ admin_urlpatterns = [
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<int:pk>/deactivate/", views.user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/activate/", views.user_activate, name="user_activate"),
+    path("users/<int:pk>/sign-out/", views.user_sign_out, name="user_sign_out"),
     path("roles/", views.RoleListView.as_view(), name="role_list"),
     path("roles/add/", views.RoleEditView.as_view(), name="role_add"),
     path("roles/<int:pk>/", views.RoleDetailView.as_view(), name="role_detail"),

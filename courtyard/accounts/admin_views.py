@@ -5,6 +5,7 @@ Lists, details and simple edits are declarations on the generic views; the actio
 """
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import redirect, render
@@ -59,6 +60,7 @@ class UserDetailView(ObjectDetailView):
         context = super().get_context_data(**kwargs)
         user = context["object"]
         viewer = self.request.user
+        refusal = admin_services.administration_refusal(viewer, user)
         context.update(
             {
                 "roles": selectors.roles_of(user),
@@ -70,6 +72,8 @@ class UserDetailView(ObjectDetailView):
                 "full_phone": selectors.can_see_full_phone(viewer),
                 "can_unlock": viewer.has_perm("accounts.unlock_user"),
                 "can_reset_password": viewer.has_perm("accounts.reset_password_user"),
+                "administration_refusal": refusal,
+                "may_administer": refusal is None,
                 "is_self": user.pk == viewer.pk,
             }
         )
@@ -86,9 +90,20 @@ class UserEditView(ObjectEditView):
     create_service = admin_services.create_user
     update_service = admin_services.update_user
 
+    def get_object(self):
+        user = super().get_object()
+        if user is not None:
+            admin_services.check_may_administer(self.request.user, user)
+        return user
+
     def get_form(self, obj, data=None, files=None):
         form_class = UserEditForm if obj is not None else UserCreateForm
         return form_class(data, files, instance=obj, user=self.request.user)
+
+
+def _posted(request):
+    # Not ``request.POST or None``: a POST that unticks every role is empty, and still a POST.
+    return request.POST if request.method == "POST" else None
 
 
 def _user_form_page(request, user, form, title, intro, status=200):
@@ -98,8 +113,8 @@ def _user_form_page(request, user, form, title, intro, status=200):
 
 @access("accounts.change_user")
 def user_roles(request, pk):
-    user = selectors.user_for_action(request.user, pk, "change")
-    form = UserRolesForm(request.POST or None, initial={"roles": selectors.roles_of(user)})
+    user = admin_services.user_to_administer(request.user, pk, "change")
+    form = UserRolesForm(_posted(request), initial={"roles": selectors.roles_of(user)})
     if request.method == "POST" and form.is_valid():
         try:
             admin_services.set_user_roles(request.user, user, form.cleaned_data["roles"])
@@ -115,9 +130,9 @@ def user_roles(request, pk):
 
 @access("accounts.change_user")
 def user_scope(request, pk):
-    user = selectors.user_for_action(request.user, pk, "change")
+    user = admin_services.user_to_administer(request.user, pk, "change")
     form = UserScopeForm(
-        request.POST or None, actor=request.user, initial=UserScopeForm.initial_for(user)
+        _posted(request), actor=request.user, initial=UserScopeForm.initial_for(user)
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -139,8 +154,8 @@ def user_scope(request, pk):
 
 @access("accounts.reset_password_user")
 def user_password(request, pk):
-    user = selectors.user_for_action(request.user, pk, "reset_password")
-    form = PasswordResetForm(request.POST or None)
+    user = admin_services.user_to_administer(request.user, pk, "reset_password")
+    form = PasswordResetForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             admin_services.reset_password(request.user, user, form.cleaned_data["password"])
@@ -163,7 +178,7 @@ def user_password(request, pk):
 
 
 def _user_action(request, pk, action, service, done):
-    user = selectors.user_for_action(request.user, pk, action)
+    user = admin_services.user_to_administer(request.user, pk, action)
     try:
         service(request.user, user)
     except StateConflict as error:
@@ -193,6 +208,22 @@ def user_activate(request, pk):
     return _user_action(
         request, pk, "change", admin_services.activate_user, _("Account activated.")
     )
+
+
+@access("accounts.change_user")
+@require_POST
+def user_sign_out(request, pk):
+    user = admin_services.user_to_administer(request.user, pk, "change")
+    revoked = admin_services.sign_out_everywhere(request.user, user)
+    if user.pk == request.user.pk:
+        # Signing oneself out everywhere else keeps this browser signed in.
+        update_session_auth_hash(request, user)
+    messages.success(
+        request,
+        _("%(user)s is signed out everywhere; %(count)d API token(s) revoked.")
+        % {"user": user, "count": revoked},
+    )
+    return redirect(user.get_absolute_url())
 
 
 # -- roles ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ class SecurityEventKind(models.TextChoices):
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     PASSWORD_RESET = "password_reset", _("Password reset")
     PASSWORD_SET_BY_ADMIN = "password_set_by_admin", _("Password set by an administrator")
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere", _("Signed out everywhere")
     OTP_FAILED = "otp_failed", _("Second factor failed")
     OTP_ENROLLED = "otp_enrolled", _("Second factor set up")
     API_LOGIN = "api_login", _("API token issued")

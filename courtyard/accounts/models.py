@@ -9,6 +9,7 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import SideChannelDevice
 
@@ -36,6 +37,9 @@ class Department(BaseModel):
 
     def get_absolute_url(self):
         return reverse("accounts:department_list")
+
+
+SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 
 
 class UserQuerySet(ScopedQuerySet):
@@ -67,6 +71,8 @@ class User(AuditedMixin, AbstractUser):
     must_change_password = models.BooleanField(_("must change password"), default=True)
     require_two_factor = models.BooleanField(_("second factor required"), default=False)
     password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    # Renewed to sign the user out everywhere (see get_session_auth_hash).
+    session_stamp = models.CharField(max_length=16, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -84,6 +90,20 @@ class User(AuditedMixin, AbstractUser):
 
     def get_absolute_url(self):
         return reverse("accounts:user_detail", args=[self.pk])
+
+    def get_session_auth_hash(self):
+        """Django's hash of the password, plus the session stamp: a session signed in before
+        the password or the stamp last changed no longer matches and is signed out."""
+        return self._session_auth_hash()
+
+    def get_session_auth_fallback_hash(self):
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(secret)
+
+    def _session_auth_hash(self, secret=None):
+        # Without a stamp this is exactly Django's hash, so existing sessions stay valid.
+        value = f"{self.password}:{self.session_stamp}" if self.session_stamp else self.password
+        return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_resident(self):

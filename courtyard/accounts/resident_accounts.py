@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courtyard.core import parameters
@@ -31,6 +30,7 @@ from .services import (
     issue_one_time_code,
     record_security_event,
     sign_in_refusal,
+    store_password,
 )
 
 ACTIVATION_TTL = timedelta(hours=72)
@@ -150,10 +150,7 @@ def activate_resident_account(phone, code, password, *, request=None):
         raise ValidationError({"new_password1": error.error_list})
     with transaction.atomic():
         claim_one_time_code(record)
-        user.set_password(password)
-        user.must_change_password = False
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        store_password(user, password, must_change=False)
         record_security_event(SecurityEventKind.ACTIVATED, request=request, user=user)
         reset_axes_attempts(username=user.username)
     return user

@@ -114,6 +114,25 @@ def revoke_api_token(token):
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
 
 
+def revoke_api_tokens(user):
+    """Revoke every live API token of ``user``; returns how many there were."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def end_sessions(user):
+    """Sign ``user`` out everywhere: every API token is revoked and every browser session ends.
+
+    Django ties a session to ``user.get_session_auth_hash()``; a new session stamp changes it,
+    so each session's next request finds it stale and signs out. A caller that must keep its
+    own session calls ``update_session_auth_hash`` afterwards. Returns the tokens revoked.
+    """
+    user.session_stamp = secrets.token_hex(8)
+    user.save(update_fields=["session_stamp"])
+    return revoke_api_tokens(user)
+
+
 def send_sign_in_code(device):
     """Queue the one-time sign-in code of a MessageDevice through the outbox."""
     user = device.user
@@ -142,17 +161,40 @@ def set_password(actor, user, raw_password, *, must_change):
     if actor == user:
         passwords.check_differs_from_current(user, raw_password)
     with transaction.atomic():
-        user.set_password(raw_password)
-        user.must_change_password = must_change
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        revoked = store_password(user, raw_password, must_change=must_change)
         kind = (
             SecurityEventKind.PASSWORD_SET_BY_ADMIN
             if actor != user
             else SecurityEventKind.PASSWORD_CHANGED
         )
-        record_security_event(kind, user=user, actor=actor)
-    return user
+        record_security_event(kind, user=user, actor=actor, detail=_revoked_detail(revoked))
+    return revoked
+
+
+def store_password(user, raw_password, *, must_change):
+    """Save a new password and end what the old one opened; returns the tokens revoked.
+
+    Every way a password changes (own change, administrator's reset, forgotten-password code,
+    portal activation) goes through here: whoever held the old password, or a token or
+    session obtained with it, is out. Call inside the caller's transaction.
+    """
+    user.set_password(raw_password)
+    user.must_change_password = must_change
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    return end_sessions(user)
+
+
+def password_changed_message(revoked):
+    """What the user is told after changing their own password."""
+    return _(
+        "Your password has been changed. You are signed out of every other browser and "
+        "%(count)d API token(s) were revoked."
+    ) % {"count": revoked}
+
+
+def _revoked_detail(revoked):
+    return _("Other sessions signed out; %(count)d API token(s) revoked.") % {"count": revoked}
 
 
 # -- lockout -----------------------------------------------------------------------------
@@ -179,9 +221,12 @@ def lockout_minutes_left(username):
 
 
 def update_profile(actor, user, **fields):
-    """Change a user's name, position, phone and email (their own, or anyone's with
-    ``accounts.change_user``)."""
-    if actor.pk != user.pk and not actor.has_perm("accounts.change_user"):
+    """Change one's own name, position, phone and email.
+
+    Someone else's account is changed through ``admin_services.update_user``, which checks
+    that the actor may administer that user.
+    """
+    if actor.pk != user.pk:
         raise PermissionDenied
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
@@ -336,11 +381,13 @@ def reset_password_with_code(request, username, code, new_password):
         raise ValidationError({"new_password1": error.error_list})
     with transaction.atomic():
         claim_one_time_code(record)
-        user.set_password(new_password)
-        user.must_change_password = False
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["password", "must_change_password", "password_changed_at"])
-        record_security_event(SecurityEventKind.PASSWORD_RESET, request=request, user=user)
+        revoked = store_password(user, new_password, must_change=False)
+        record_security_event(
+            SecurityEventKind.PASSWORD_RESET,
+            request=request,
+            user=user,
+            detail=_revoked_detail(revoked),
+        )
         reset_axes_attempts(username=user.username)
     return user
 

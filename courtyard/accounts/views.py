@@ -180,14 +180,14 @@ def password_change(request):
     forced = request.user.must_change_password
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_password(
+            revoked = services.set_password(
                 request.user, request.user, form.cleaned_data["new_password1"], must_change=False
             )
         except ValidationError as error:
             form.add_error("new_password1", error)
         else:
             update_session_auth_hash(request, request.user)
-            messages.success(request, _("Your password has been changed."))
+            messages.success(request, services.password_changed_message(revoked))
             return redirect("core:home")
     context = {
         "form": form,
@@ -257,7 +257,13 @@ def password_reset_confirm(request):
             apply_service_errors(form, error)
         else:
             del request.session[RESET_USERNAME]
-            messages.success(request, _("Your password has been reset. Sign in with it now."))
+            messages.success(
+                request,
+                _(
+                    "Your password has been reset: every earlier session and API token is "
+                    "signed out. Sign in with the new password now."
+                ),
+            )
             return redirect("accounts:login")
     return render(
         request,

@@ -183,13 +183,13 @@ def password(request):
     form = forms.password_form(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account_services.set_password(
+            revoked = account_services.set_password(
                 user, user, form.cleaned_data["new_password1"], must_change=False
             )
         except ValidationError as error:
             form.add_error("new_password1", error)
         else:
             update_session_auth_hash(request, user)
-            messages.success(request, _("Your password has been changed."))
+            messages.success(request, account_services.password_changed_message(revoked))
             return redirect("portal:profile")
     return page(request, "portal/password.html", {"form": form}, status=form_status(form))

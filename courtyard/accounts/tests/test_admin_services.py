@@ -98,7 +98,7 @@ def test_update_user_requires_the_change_permission():
 
 def test_update_user_refuses_to_edit_someone_with_more_permissions():
     actor = make_user("half_admin", *USER_ADMIN)
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         svc.update_user(actor, make_user("root", superuser=True), phone="13900000000")
 
 
@@ -164,7 +164,10 @@ def test_a_scoped_administrator_cannot_grant_buildings_of_other_estates():
     actor = make_user("local_admin", *USER_ADMIN, estates=[mine])
     with pytest.raises(ValidationError):
         svc.set_user_scope(
-            actor, make_user("tech"), ScopeKind.BUILDINGS, buildings=[BuildingFactory(estate=other)]
+            actor,
+            make_user("tech", all_estates=False),
+            ScopeKind.BUILDINGS,
+            buildings=[BuildingFactory(estate=other)],
         )
 
 
@@ -172,7 +175,7 @@ def test_a_scoped_administrator_cannot_shrink_a_wider_scope():
     mine = EstateFactory()
     actor = make_user("local_admin", *USER_ADMIN, estates=[mine])
     everywhere = make_user("roamer")  # all estates
-    with pytest.raises(StateConflict):
+    with pytest.raises(PermissionDenied):
         svc.set_user_scope(actor, everywhere, ScopeKind.ESTATES, estates=[mine])
     assert user_scope(fresh(everywhere)).all_estates
 
@@ -198,9 +201,9 @@ def test_deactivate_revokes_tokens_and_activate_restores(admin):
 def test_deactivating_someone_with_more_permissions_is_refused():
     actor = make_user("half_admin", *USER_ADMIN)
     stronger = make_user("finance", "estates.change_unit")
-    with pytest.raises(StateConflict):
+    with pytest.raises(PermissionDenied):
         svc.deactivate_user(actor, stronger)
-    with pytest.raises(StateConflict):
+    with pytest.raises(PermissionDenied):
         svc.deactivate_user(actor, make_user("root", superuser=True))
 
 
@@ -244,7 +247,7 @@ def test_reset_password_refusals(admin):
     with pytest.raises(PermissionDenied):
         svc.reset_password(make_user("editor", *USER_ADMIN), user, GOOD_PASSWORD)
     resetter = make_user("resetter", "accounts.reset_password_user")
-    with pytest.raises(StateConflict):
+    with pytest.raises(PermissionDenied):
         svc.reset_password(resetter, admin, GOOD_PASSWORD)
 
 

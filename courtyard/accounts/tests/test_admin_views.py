@@ -84,6 +84,7 @@ def test_pages_need_their_permission(client, name, with_pk, perm):
         ("accounts:user_unlock", "accounts.unlock_user"),
         ("accounts:user_deactivate", "accounts.change_user"),
         ("accounts:user_activate", "accounts.change_user"),
+        ("accounts:user_sign_out", "accounts.change_user"),
     ],
 )
 def test_user_actions_are_post_only_and_need_their_permission(client, name, perm):
@@ -214,14 +215,15 @@ def test_edit_user_page_updates_the_profile(admin, client):
     assert (user.full_name, user.position) == ("刘师傅", "电工")
 
 
-def test_editing_a_stronger_user_is_refused_on_the_form(client):
+def test_editing_a_stronger_user_is_refused_with_the_reason(client):
     client.force_login(make_user("half", "accounts.view_user", "accounts.change_user"))
     root = make_user("root", superuser=True)
     response = client.post(
         reverse("accounts:user_edit", args=[root.pk]), {"full_name": "X", "phone": "13900000000"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "permissions that you do not have" in response.content.decode()
+    assert client.get(reverse("accounts:user_edit", args=[root.pk])).status_code == 403
     root.refresh_from_db()
     assert root.phone == ""
 
@@ -258,7 +260,7 @@ def test_user_scope_page_offers_only_the_actors_estates_and_saves(client):
     assert User.objects.get(pk=user.pk).get_scope().estate_ids == frozenset({mine.pk})
 
 
-def test_user_scope_page_reports_a_wider_scope_it_cannot_change(client):
+def test_user_scope_page_refuses_a_wider_scope_with_the_reason(client):
     mine = EstateFactory()
     client.force_login(make_user("local", "accounts.change_user", estates=[mine]))
     roamer = make_user("roamer")
@@ -266,7 +268,7 @@ def test_user_scope_page_reports_a_wider_scope_it_cannot_change(client):
         reverse("accounts:user_scope", args=[roamer.pk]),
         {"kind": ScopeKind.ESTATES, "estates": [mine.pk]},
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "beyond yours" in response.content.decode()
 
 

@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from courtyard.accounts import resident_accounts
+from courtyard.accounts.models import ApiToken
 from courtyard.core.models import Attachment, Message
 from courtyard.residents.choices import OccupancyStatus, Role
 from tests.factories import PASSWORD, UnitFactory, make_user
@@ -174,6 +176,21 @@ def test_change_password(client, resident):
     assert response["Location"] == reverse("portal:profile")
     resident.refresh_from_db()
     assert resident.check_password("Other#Pass9")
+
+
+def test_a_resident_changing_their_password_in_the_portal_revokes_tokens(client, resident):
+    token = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(resident)[1]}"}
+    assert Client().get("/api/v1/portal/bills", **token).status_code == 200
+    elsewhere = Client()
+    elsewhere.force_login(resident)
+    client.force_login(resident)
+    client.post(
+        reverse("portal:password"),
+        {"old_password": PASSWORD, "new_password1": "Other#Pass9", "new_password2": "Other#Pass9"},
+    )
+    assert Client().get("/api/v1/portal/bills", **token).status_code == 401
+    assert elsewhere.get(reverse("portal:profile")).status_code == 302
+    assert client.get(reverse("portal:profile")).status_code == 200
 
 
 def test_a_code_only_resident_sets_a_password_without_a_current_one(client, resident):
