@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from courtyard.core.exceptions import InUse, StateConflict
-from courtyard.core.scoping import require_action, user_scope
+from courtyard.core.scoping import require_action, require_company_wide, user_scope
 from courtyard.core.timeline import record_event
 
 from . import roles as role_defs
@@ -366,8 +366,10 @@ def _check_scope_request(actor, kind, estates, buildings):
 
 
 # -- roles ----------------------------------------------------------------------------------
+# Roles and their permissions hold in every estate: changing them is company-wide.
 def create_role(actor, *, name, description=""):
     require_action(actor, Role, "add")
+    require_company_wide(actor)
     name = name.strip()
     _check_role_name(name)
     with transaction.atomic():
@@ -379,6 +381,7 @@ def create_role(actor, *, name, description=""):
 
 def update_role(actor, role, *, name, description=""):
     require_action(actor, Role, "change")
+    require_company_wide(actor)
     name = name.strip()
     if name != role.name:
         if role.is_builtin:
@@ -396,6 +399,7 @@ def update_role(actor, role, *, name, description=""):
 def set_role_permissions(actor, role, permissions):
     """Set the role's permissions within the matrix; permissions outside it are kept."""
     require_action(actor, Role, "change")
+    require_company_wide(actor)
     grantable = {p.pk: p for p in role_defs.matrix_permissions()}
     wanted = {p.pk: p for p in permissions}
     if wanted.keys() - grantable.keys():
@@ -427,6 +431,7 @@ def set_role_permissions(actor, role, permissions):
 
 def delete_role(actor, role):
     require_action(actor, Role, "delete")
+    require_company_wide(actor)
     if role.is_builtin:
         raise StateConflict(_("A built-in role cannot be deleted."), "builtin")
     holders = role.group.user_set.count()

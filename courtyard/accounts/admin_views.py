@@ -15,6 +15,8 @@ from django.views.decorators.http import require_POST
 from courtyard.core.access import access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
+    CompanyWideFormMixin,
+    CompanyWideMixin,
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
@@ -227,13 +229,13 @@ def user_sign_out(request, pk):
 
 
 # -- roles ----------------------------------------------------------------------------------
-class RoleListView(ObjectListView):
+class RoleListView(CompanyWideMixin, ObjectListView):
     queryset = ROLES.annotate(member_count=Count("group__user", distinct=True))
     filterset_class = RoleFilterSet
     table_class = RoleTable
 
 
-class RoleDetailView(ObjectDetailView):
+class RoleDetailView(CompanyWideMixin, ObjectDetailView):
     queryset = ROLES
     template_name = "accounts/role_detail.html"
 
@@ -258,14 +260,14 @@ class RoleHistoryView(ObjectHistoryView):
     queryset = ROLES
 
 
-class RoleEditView(ObjectEditView):
+class RoleEditView(CompanyWideFormMixin, ObjectEditView):
     queryset = ROLES
     form_class = RoleForm
     create_service = admin_services.create_role
     update_service = admin_services.update_role
 
 
-class RoleDeleteView(ObjectDeleteView):
+class RoleDeleteView(CompanyWideFormMixin, ObjectDeleteView):
     queryset = ROLES
     delete_service = admin_services.delete_role
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.estate_model import estates_for
 from courtyard.core.forms import ScopedModelForm, StyledForm
-from courtyard.core.scoping import scope_q, user_scope
+from courtyard.core.scoping import may_change_company_wide, scope_q, user_scope
 from courtyard.estates.choices import UnitUse
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.forms import UnitPickerMixin
@@ -76,7 +76,7 @@ class ChargeRateForm(StyledForm):
         estate_field = self.fields["estate"]
         estate_field.queryset = estates_for(user)
         estate_field.empty_label = _("Default for every estate")
-        if not user_scope(user).all_estates:
+        if not may_change_company_wide(user):  # the defaults hold for every estate
             estate_field.required = True
             estate_field.empty_label = None
         uses = rate_uses(item)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import F, Prefetch, Q
 from django.utils.translation import gettext as _
 
-from courtyard.core.scoping import has_action, restrict, user_scope
+from courtyard.core.scoping import has_action, may_change_company_wide, restrict, user_scope
 from courtyard.estates.choices import UnitUse
 
 from .choices import MeterType, ParkingKind, Pricing
@@ -183,5 +183,6 @@ def may_edit_rates(user, estate):
     """Whether ``user`` may set ``estate``'s own rates (None: the defaults)."""
     if not has_action(user, ChargeRate, "change") and not has_action(user, ChargeRate, "add"):
         return False
-    scope = user_scope(user)
-    return scope.all_estates if estate is None else scope.covers(estate.pk)
+    if estate is None:
+        return may_change_company_wide(user)
+    return user_scope(user).covers(estate.pk)

@@ -9,13 +9,18 @@ ValidationError with a ``code`` per field) and writes in one transaction.
 
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from courtyard.core.deletion import delete_unless_in_use
-from courtyard.core.scoping import check_in_scope, require_action, user_scope
+from courtyard.core.scoping import (
+    check_in_scope,
+    require_action,
+    require_company_wide,
+    user_scope,
+)
 from courtyard.core.timeline import record_event
 from courtyard.estates.choices import UnitUse
 from courtyard.residents.choices import OccupancyStatus
@@ -59,24 +64,12 @@ SPACE_FIELDS = (
 )
 
 
-def require_all_estates(user):
-    """Company-wide billing settings (items, default rates) belong to all-estates users."""
-    if not user_scope(user).all_estates:
-        raise PermissionDenied(
-            _("Only users whose data scope covers all estates may change company-wide settings.")
-        )
-
-
-def may_change_company_wide(user, action):
-    return user.has_perm(f"billing.{action}_chargeitem") and user_scope(user).all_estates
-
-
 # Charge items -------------------------------------------------------------------------------
 
 
 def create_charge_item(actor, *, code, **values):
     require_action(actor, ChargeItem, "add")
-    require_all_estates(actor)
+    require_company_wide(actor)
     item = ChargeItem(created_by=actor, code=(code or "").strip())
     _assign(item, values, ITEM_FIELDS)
     with transaction.atomic():
@@ -88,7 +81,7 @@ def create_charge_item(actor, *, code, **values):
 def update_charge_item(actor, item, **changes):
     """Change an item; its code never changes (other parts find seeded items by it)."""
     require_action(actor, ChargeItem, "change")
-    require_all_estates(actor)
+    require_company_wide(actor)
     with transaction.atomic():
         before = {name: getattr(item, name) for name in PRICING_FIELDS}
         _assign(item, changes, ITEM_FIELDS)
@@ -111,7 +104,7 @@ def update_charge_item(actor, item, **changes):
 
 def delete_charge_item(actor, item):
     require_action(actor, ChargeItem, "delete")
-    require_all_estates(actor)
+    require_company_wide(actor)
     delete_unless_in_use(item)
 
 
@@ -210,7 +203,7 @@ RATE_FIELDS = ("unit_use", "rate", "tiers")
 
 def check_rate_scope(actor, estate):
     if estate is None:
-        require_all_estates(actor)
+        require_company_wide(actor)
     elif not user_scope(actor).covers(estate.pk):
         raise Http404
 

@@ -20,6 +20,8 @@ from courtyard.core.access import AccessMixin, access
 from courtyard.core.estate_model import estates_for
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
+    CompanyWideFormMixin,
+    CompanyWideMixin,
     ObjectDeleteView,
     ObjectDetailView,
     ObjectEditView,
@@ -29,7 +31,6 @@ from courtyard.core.generic import (
     apply_service_errors,
 )
 from courtyard.core.modules import NavItem
-from courtyard.core.scoping import user_scope
 
 from . import items_jobs  # noqa: F401  (registers the export job)
 from . import items_selectors as selectors
@@ -41,16 +42,6 @@ from .models import ChargeItem, ParkingSpace
 
 ITEMS = ChargeItem.objects.all()
 SPACES = ParkingSpace.objects.select_related(*selectors.PARKING_RELATED)
-
-
-class CompanyWideMixin:
-    """Items are the same for every estate: only all-estates users see the write buttons."""
-
-    def can(self, action):
-        allowed = super().can(action)
-        if action == "view":
-            return allowed
-        return allowed and user_scope(self.request.user).all_estates
 
 
 # Charge items -------------------------------------------------------------------------------
@@ -105,24 +96,16 @@ class ChargeItemHistoryView(ObjectHistoryView):
     queryset = ITEMS
 
 
-class ChargeItemEditView(CompanyWideMixin, ObjectEditView):
+class ChargeItemEditView(CompanyWideFormMixin, ObjectEditView):
     queryset = ITEMS
     form_class = ChargeItemForm
     create_service = services.create_charge_item
     update_service = services.update_charge_item
 
-    def get(self, request, *args, **kwargs):
-        services.require_all_estates(request.user)
-        return super().get(request, *args, **kwargs)
 
-
-class ChargeItemDeleteView(CompanyWideMixin, ObjectDeleteView):
+class ChargeItemDeleteView(CompanyWideFormMixin, ObjectDeleteView):
     queryset = ITEMS
     delete_service = services.delete_charge_item
-
-    def get(self, request, *args, **kwargs):
-        services.require_all_estates(request.user)
-        return super().get(request, *args, **kwargs)
 
 
 # Rates (fee standards) ----------------------------------------------------------------------

@@ -50,7 +50,8 @@ def install_error_handlers(api):
         )
 
     def on_forbidden(request, exc):
-        return error(request, 403, _("No permission."), "permission_denied")
+        # A refusal that says why (e.g. a company-wide setting) keeps its reason.
+        return error(request, 403, str(exc) or _("No permission."), "permission_denied")
 
     def on_not_found(request, exc):
         return error(request, 404, _("Not found."), "not_found")

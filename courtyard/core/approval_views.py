@@ -16,7 +16,7 @@ from .approval_forms import ApproveForm, EstateFlowForm, LevelFormSet, RejectFor
 from .estate_model import estates_for
 from .exceptions import StateConflict
 from .models import ApprovalFlow
-from .scoping import has_action
+from .scoping import has_action, may_change_company_wide
 
 FLOW_PERMISSION = "core.change_approvalflow"
 
@@ -163,7 +163,8 @@ def flow_list(request):
                 "estates": [f for f in kind_flows if f.estate_id in visible],
             }
         )
-    return render(request, "core/approvals/flow_list.html", {"rows": rows})
+    context = {"rows": rows, "may_change_default": may_change_company_wide(request.user)}
+    return render(request, "core/approvals/flow_list.html", context)
 
 
 @access(FLOW_PERMISSION)
@@ -198,6 +199,8 @@ def flow_edit(request, kind, estate_id=None):
         "estate": estate,
         "flow": flow,
         "formset": formset,
+        # An estate's own flow is the estate's; the default one is company-wide.
+        "may_change": estate is not None or may_change_company_wide(request.user),
         "estate_form": EstateFlowForm(estates=_estates_without_flow(request.user, kind.key))
         if estate is None
         else None,

@@ -41,7 +41,7 @@ from .estate_model import estate_model
 from .exceptions import StateConflict
 from .messaging import queue_message
 from .models import ApprovalDecision, ApprovalFlow, ApprovalLevel, ApprovalRequest
-from .scoping import require_action, scope_q, user_scope
+from .scoping import require_action, require_company_wide, scope_q, user_scope
 from .timeline import record_event
 
 # The registry -------------------------------------------------------------------------------
@@ -146,13 +146,11 @@ def delete_flow(actor, flow):
 
 
 def _check_flow_scope(actor, estate):
-    scope = user_scope(actor)
-    if estate is None:
-        if not scope.all_estates:
-            raise PermissionDenied(
-                _("Only users whose data scope covers all estates may change the default flow.")
-            )
-    elif not scope.covers(estate.pk):
+    if estate is None:  # the default flow is a company-wide setting
+        require_company_wide(
+            actor, _("Only users whose data scope covers all estates may change the default flow.")
+        )
+    elif not user_scope(actor).covers(estate.pk):
         raise PermissionDenied(_("This estate is outside your data scope."))
 
 

@@ -25,7 +25,13 @@ from . import excel, jobs
 from .access import AccessMixin
 from .deletion import in_use_message, references
 from .exceptions import StateConflict
-from .scoping import narrow_to_estate, permission_name, restrict
+from .scoping import (
+    may_change_company_wide,
+    narrow_to_estate,
+    permission_name,
+    require_company_wide,
+    restrict,
+)
 from .timeline import events_for
 
 
@@ -206,7 +212,7 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
         )
 
     def prefill(self, obj):
-        """"Add" from a parent's page (``?building=3``) starts with that parent chosen."""
+        """ "Add" from a parent's page (``?building=3``) starts with that parent chosen."""
         if obj is not None:
             return {}
         get = self.request.GET
@@ -265,6 +271,34 @@ class ObjectDeleteView(ObjectViewMixin, TemplateView):
             return redirect(obj.get_absolute_url())
         messages.success(request, _("Deleted “%(name)s”.") % {"name": obj})
         return redirect(self.url_name("list"))
+
+
+class CompanyWideMixin:
+    """Pages of records that are the same for every estate (charge items, roles): the buttons
+    that change them show only to users who may change company-wide settings."""
+
+    def can(self, action):
+        allowed = super().can(action)
+        if action == "view":
+            return allowed
+        return allowed and may_change_company_wide(self.request.user)
+
+    def base_context(self):
+        context = super().base_context()
+        # Whose roles would offer the buttons is told why they are missing.
+        context["company_wide_note"] = not may_change_company_wide(self.request.user) and any(
+            super(CompanyWideMixin, self).can(action) for action in ("add", "change", "delete")
+        )
+        return context
+
+
+class CompanyWideFormMixin(CompanyWideMixin):
+    """Their edit and delete pages: refused with the reason before the form shows (the
+    services refuse the write itself)."""
+
+    def get(self, request, *args, **kwargs):
+        require_company_wide(request.user)
+        return super().get(request, *args, **kwargs)
 
 
 class ObjectImportView(ObjectViewMixin, TemplateView):

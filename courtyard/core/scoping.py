@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 STANDARD_ACTIONS = ("view", "add", "change", "delete")
 
@@ -94,6 +95,23 @@ def require_action(user, model, action):
     """Raise PermissionDenied (403) unless the user holds the function permission."""
     if not has_action(user, model, action):
         raise PermissionDenied
+
+
+def may_change_company_wide(user):
+    """Whether ``user`` may change what applies to every estate alike — charge items, message
+    templates, parameters, maintenance mode, default approval flows, roles — or add an estate:
+    only with a data scope over all estates, whatever their permissions."""
+    return user_scope(user).all_estates
+
+
+def require_company_wide(user, reason=None):
+    """Raise PermissionDenied (403, with the reason shown) unless ``user`` may change
+    company-wide settings; ``reason`` words the refusal where a page says more than that."""
+    if not may_change_company_wide(user):
+        raise PermissionDenied(
+            reason
+            or _("Only users whose data scope covers all estates may change company-wide settings.")
+        )
 
 
 def get_for_action(queryset, user, action, **lookup):

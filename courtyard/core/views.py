@@ -109,7 +109,8 @@ def csrf_failure(request, reason=""):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "core/403.html", {"base_template": _shell_template(request)}, status=403)
+    context = {"base_template": _shell_template(request), "reason": str(exception or "")}
+    return render(request, "core/403.html", context, status=403)
 
 
 def not_found(request, exception=None):

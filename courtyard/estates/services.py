@@ -6,13 +6,13 @@ with messages a clerk understands, and writes in one transaction. The web forms,
 and the Excel import all come through here.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from courtyard.core.deletion import delete_unless_in_use
-from courtyard.core.scoping import check_in_scope, require_action, user_scope
+from courtyard.core.scoping import check_in_scope, require_action, require_company_wide
 
 from .choices import Occupancy, UnitUse
 from .models import Building, Entrance, Estate, Unit
@@ -28,9 +28,8 @@ UNIT_FIELDS = ("entrance", "room_no", "floor", "area", "use", "status", "note")
 
 def create_estate(user, *, name, code, address="", phone="", description=""):
     require_action(user, Estate, "add")
-    if not user_scope(user).all_estates:
-        # A new estate lies outside every limited scope, so only an all-estates user may add one.
-        raise PermissionDenied(_("Only users whose data scope covers all estates may add estates."))
+    # A new estate lies outside every limited scope, so only an all-estates user may add one.
+    require_company_wide(user, _("Only users whose data scope covers all estates may add estates."))
     estate = Estate(created_by=user)
     values = {"name": name, "code": code, "address": address, "phone": phone}
     _assign(estate, {**values, "description": description}, ESTATE_FIELDS)

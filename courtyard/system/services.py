@@ -1,7 +1,8 @@
 """System actions: switch maintenance mode, save the system parameters and message templates.
 
-Each takes the acting user first (None for the command line), checks permission, validates,
-and writes in one transaction; the audit trail records who changed what from what to what.
+Each takes the acting user first (None for the command line), checks permission and an
+all-estates data scope (these settings are company-wide), validates, and writes in one
+transaction; the audit trail records who changed what from what to what.
 """
 
 from django.core.cache import cache
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courtyard.core import message_templates, parameters
+from courtyard.core.scoping import require_company_wide
 from courtyard.core.timeline import record_event
 
 from .models import MaintenanceWindow
@@ -18,8 +20,13 @@ from .selectors import forget_maintenance_state
 
 
 def _require(actor, permission):
-    if actor is not None and not actor.has_perm(permission):
+    """The permission, and a data scope over all estates: what is set here applies to every
+    estate. The command line (no actor) may do anything."""
+    if actor is None:
+        return
+    if not actor.has_perm(permission):
         raise PermissionDenied
+    require_company_wide(actor)
 
 
 def switch_maintenance(actor, *, on, until=None, message=""):

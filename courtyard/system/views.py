@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from courtyard.core import message_templates, messaging
 from courtyard.core.access import PUBLIC, access
 from courtyard.core.exceptions import StateConflict
+from courtyard.core.scoping import may_change_company_wide
 from courtyard.core.timeline import events_for
 
 from . import selectors, services
@@ -36,9 +37,8 @@ def parameters(request):
             else:
                 messages.info(request, _("Nothing was changed."))
             return redirect("system:parameters")
-    return render(
-        request, "system/parameters.html", {"form": form}, status=400 if form.errors else 200
-    )
+    context = {"form": form, "may_change": may_change_company_wide(request.user)}
+    return render(request, "system/parameters.html", context, status=400 if form.errors else 200)
 
 
 def _message_template(key):
@@ -70,6 +70,7 @@ def message_template_list(request):
         {
             "groups": selectors.message_template_groups(forms),
             "history_url": selectors.message_template_history_url(),
+            "may_change": may_change_company_wide(request.user),
         },
         status=400 if any(f.is_bound and f.errors for f in forms) else 200,
     )
@@ -142,7 +143,7 @@ def maintenance(request):
     return render(
         request,
         "system/maintenance.html",
-        {"form": form, "state": state},
+        {"form": form, "state": state, "may_change": may_change_company_wide(request.user)},
         status=400 if form.errors else 200,
     )
 

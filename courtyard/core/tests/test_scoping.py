@@ -1,6 +1,7 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 
-from courtyard.core.scoping import restrict
+from courtyard.core.scoping import may_change_company_wide, require_company_wide, restrict
 from courtyard.estates.models import Building, Unit
 from tests.factories import BuildingFactory, EntranceFactory, UnitFactory, make_user
 
@@ -33,3 +34,21 @@ def test_superuser_sees_everything():
     UnitFactory(), UnitFactory()
     admin = make_user("root", superuser=True)
     assert restrict(Unit.objects.all(), admin, "view").count() == 2
+
+
+def test_only_an_all_estates_scope_may_change_company_wide_settings():
+    building = BuildingFactory()
+    assert may_change_company_wide(make_user("all"))
+    assert may_change_company_wide(make_user("root", superuser=True, all_estates=False))
+    assert not may_change_company_wide(make_user("one", estates=[building.estate]))
+    assert not may_change_company_wide(make_user("block", buildings=[building]))
+    assert not may_change_company_wide(make_user("none", all_estates=False))
+
+
+def test_a_company_wide_refusal_says_why():
+    user = make_user("one", estates=[BuildingFactory().estate])
+    with pytest.raises(PermissionDenied, match="may change company-wide settings"):
+        require_company_wide(user)
+    with pytest.raises(PermissionDenied, match="^Only here$"):
+        require_company_wide(user, "Only here")
+    require_company_wide(make_user("all"))  # no refusal
