@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -19,10 +20,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def neutralise_formula(value):
     """An export's cell value that no spreadsheet runs: text starting like a formula gets a
     leading quote (and so stays text); numbers, negative ones too, decimals and dates keep
-    their type."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    their type. Control characters that a workbook cannot hold are dropped, so that text a
+    resident typed can never make an export fail."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 @dataclass

@@ -162,3 +162,10 @@ def test_a_neutralised_cell_reads_back_as_it_was_written():
     content = write_workbook(["Room number", "Area"], [["-1-101", "89.5"], ["@B2", "60"]])
     parsed = read_sheet(io.BytesIO(content), COLUMNS[:2])
     assert [record["room_no"] for _number, record in parsed.rows] == ["-1-101", "@B2"]
+
+
+def test_control_characters_a_workbook_cannot_hold_are_dropped_not_fatal():
+    """A resident's repair description with a stray control character still exports."""
+    content = write_workbook(["Description"], [["漏水\x0b严重\x00"], ["\x01=1+1"]])
+    sheet_ = load_workbook(io.BytesIO(content)).active
+    assert [row[0].value for row in sheet_.iter_rows(min_row=2)] == ["漏水严重", "'=1+1"]
