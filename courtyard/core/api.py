@@ -19,6 +19,7 @@ from pydantic import Field, create_model
 
 from .access import PUBLIC, RESIDENT, SIGNED_IN, STAFF
 from .exceptions import StateConflict
+from .ratelimit import RateLimited
 
 
 class ErrorOut(Schema):
@@ -35,7 +36,8 @@ class ApiError(Exception):
 
 
 def install_error_handlers(api):
-    """Answer every error as JSON ``{"detail", "code"}`` with a 400/401/403/404/409 status."""
+    """Answer every error as JSON ``{"detail", "code"}`` with a 400/401/403/404/409/429
+    status."""
 
     def error(request, status, detail, code, **extra):
         body = {"detail": str(detail), "code": code, **extra}
@@ -58,6 +60,11 @@ def install_error_handlers(api):
 
     def on_conflict(request, exc):
         return error(request, 409, exc.message, exc.code)
+
+    def on_rate_limited(request, exc):
+        response = error(request, exc.status, exc.message, exc.code)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     def on_invalid(request, exc):
         if hasattr(exc, "error_dict"):
@@ -85,6 +92,7 @@ def install_error_handlers(api):
         (PermissionDenied, on_forbidden),
         (Http404, on_not_found),
         (StateConflict, on_conflict),
+        (RateLimited, on_rate_limited),
         (ValidationError, on_invalid),
         (NinjaValidationError, on_schema_error),
         (HttpError, on_http_error),
