@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "courtyard.accounts.middleware.IdleTimeoutMiddleware",
     "courtyard.system.middleware.MaintenanceModeMiddleware",
     "courtyard.accounts.middleware.AccountGuardMiddleware",
+    "courtyard.accounts.middleware.KnownDeviceMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -156,12 +157,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout: 5 consecutive failures for one username lock it for 30 minutes.
+# Lockout: 5 consecutive failures for one username lock it for 30 minutes, except for a
+# browser that has signed in as that user before (see courtyard/accounts/throttling.py).
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "courtyard.accounts.views.lockout_response"
+AXES_WHITELIST_CALLABLE = "courtyard.accounts.throttling.is_known_device"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 

@@ -71,7 +71,6 @@ class UserDetailView(ObjectDetailView):
                 "security_events": selectors.security_events_of(user),
                 "events": events_for(user)[:50],
                 "locked": selectors.is_locked(user),
-                "full_phone": selectors.can_see_full_phone(viewer),
                 "can_unlock": viewer.has_perm("accounts.unlock_user"),
                 "can_reset_password": viewer.has_perm("accounts.reset_password_user"),
                 "administration_refusal": refusal,

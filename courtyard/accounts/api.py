@@ -13,7 +13,7 @@ from courtyard.core.api import ApiError, api_access
 from courtyard.core.audit import attach_actor
 from courtyard.core.scoping import user_scope
 
-from . import services
+from . import services, throttling
 from .models import ApiToken, hash_token
 
 router = Router(tags=["auth"])
@@ -72,6 +72,7 @@ class MeOut(Schema):
 @router.post("/auth/login", auth=None, response={200: TokenOut})
 @api_access(PUBLIC)
 def login(request, payload: LoginIn):
+    throttling.check_address(request, payload.username)
     user = authenticate(request, username=payload.username, password=payload.password)
     if getattr(request, "axes_locked_out", False):
         raise ApiError(
@@ -85,7 +86,7 @@ def login(request, payload: LoginIn):
     if refusal:
         raise ApiError(503, refusal, "maintenance")
     if services.needs_second_factor(user) and not services.verify_second_factor(
-        user, payload.otp or ""
+        request, user, payload.otp
     ):
         raise ApiError(401, _("A valid one-time code is required."), "otp_required")
     if user.must_change_password:

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
+from courtyard.core import privacy
 from courtyard.core.api import Pagination, api_access, filtered
-from courtyard.core.templatetags.courtyard_tags import mask_phone
 
 from . import admin_services, selectors
 from .filters import RoleFilterSet, UserFilterSet
@@ -33,12 +33,7 @@ class UserOut(Schema):
     def resolve_department_name(obj):
         return obj.department.name if obj.department_id else None
 
-    @staticmethod
-    def resolve_phone(obj, context):
-        # Full numbers only for those who may change accounts, as in the list page.
-        if selectors.can_see_full_phone(context["request"].user):
-            return obj.phone
-        return mask_phone(obj.phone)
+    resolve_phone = privacy.phone_resolver("phone")
 
     @staticmethod
     def resolve_roles(obj):

@@ -8,10 +8,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from courtyard.core import modules
+        from courtyard.core import modules, privacy
         from courtyard.core.modules import NavItem
 
-        from . import signals  # noqa: F401  (security events, default roles)
+        from . import selectors, signals  # noqa: F401  (security events, default roles)
+        from .models import User
+
+        privacy.declare_phones(User, "phone", full_to=selectors.sees_full_phone_of)
 
         modules.attach(
             "system",

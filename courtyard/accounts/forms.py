@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import StyledForm, StyledFormMixin
 
-from . import passwords, services
+from . import passwords, services, throttling
 
 CODE_WIDGET_ATTRS = {
     "autocomplete": "one-time-code",
@@ -30,6 +30,12 @@ class LoginForm(auth_forms.AuthenticationForm):
         label=_("Username"),
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
+
+    def clean(self):
+        # An address with too many failures is refused before the password is even tried.
+        if self.cleaned_data.get("username"):
+            throttling.check_address(self.request, self.cleaned_data["username"])
+        return super().clean()
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)

@@ -1,4 +1,5 @@
-"""Request guards for signed-in users: idle timeout, forced password change, second factor."""
+"""Request guards for signed-in users: idle timeout, forced password change, second factor;
+and the known-device cookie a sign-in leaves behind."""
 
 import time
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from courtyard.core import parameters
 
+from . import throttling
 from .choices import SecurityEventKind
 
 # Paths a user may reach while a password change or second-factor set-up is pending.
@@ -87,3 +89,15 @@ class AccountGuardMiddleware:
             # The profile stays open: a phone or email may be needed for SMS / email codes.
             return (reverse("accounts:two_factor"), reverse("accounts:profile"))
         return None
+
+
+class KnownDeviceMiddleware:
+    """Give the browser (or API client) that has just signed in its known-device cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        throttling.set_device_cookie(request, response)
+        return response

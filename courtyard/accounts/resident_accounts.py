@@ -4,7 +4,7 @@ sign-in with a one-time SMS code.
 A resident account's username is its mobile number. It is created active but without a
 usable password: the resident chooses one with the activation code sent by SMS, or signs in
 with a one-time code instead. The codes follow the password-reset rules (stored hashed,
-single use, five attempts, one new code a minute).
+single use, five attempts, one new code a minute) and the limits of ``throttling``.
 """
 
 from datetime import timedelta
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from courtyard.core import parameters
 from courtyard.core.messaging import queue_message
 
+from . import throttling
 from .choices import CodePurpose, SecurityEventKind, UserKind
 from .models import User
 from .services import (
@@ -143,7 +144,9 @@ def activate_resident_account(phone, code, password, *, request=None):
     attempt counter.
     """
     user = resident_account(phone)
-    record = check_one_time_code(user, CodePurpose.ACTIVATION, code)
+    record = check_one_time_code(
+        user, CodePurpose.ACTIVATION, code, request=request, name=normalise_phone(phone)
+    )
     try:
         password_validation.validate_password(password, user)
     except ValidationError as error:
@@ -156,11 +159,13 @@ def activate_resident_account(phone, code, password, *, request=None):
     return user
 
 
-def send_portal_sign_in_code(phone):
+def send_portal_sign_in_code(phone, *, request=None):
     """Text a one-time sign-in code to a resident account's phone.
 
     Says nothing about whether the account exists, and sends at most one code a minute.
+    Raises RateLimited when the number or the address has asked for too many codes.
     """
+    throttling.count_code_request(request, normalise_phone(phone))
     user = resident_account(phone)
     if user is None:
         return
@@ -190,17 +195,9 @@ def sign_in_with_code(request, phone, code):
     non-field ValidationError when sign-in is closed (maintenance).
     """
     user = resident_account(phone)
-    try:
-        record = check_one_time_code(user, CodePurpose.SIGN_IN, code)
-    except ValidationError:
-        record_security_event(
-            SecurityEventKind.LOGIN_FAILED,
-            request=request,
-            user=user,
-            username=normalise_phone(phone),
-            detail="sms code",
-        )
-        raise
+    record = check_one_time_code(
+        user, CodePurpose.SIGN_IN, code, request=request, name=normalise_phone(phone)
+    )
     refusal = sign_in_refusal(user)
     if refusal:
         raise ValidationError(refusal, code="maintenance")

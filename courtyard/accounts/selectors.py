@@ -87,8 +87,11 @@ def grantable_buildings(actor):
     return queryset if q is None else queryset.filter(q)
 
 
-def can_see_full_phone(viewer):
-    return viewer.has_perm("accounts.change_user")
+def sees_full_phone_of(viewer, user):
+    """One's own phone, and staff phones to those who administer accounts."""
+    return viewer.pk == user.pk or (
+        not user.is_resident and viewer.has_perm("accounts.change_user")
+    )
 
 
 def _scope_target(field):

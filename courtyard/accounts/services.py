@@ -29,7 +29,7 @@ from courtyard.core import parameters
 from courtyard.core.audit import current_source
 from courtyard.core.messaging import queue_message
 
-from . import passwords
+from . import passwords, throttling
 from .choices import CodePurpose, SecurityEventKind, UserKind
 from .models import ApiToken, MessageDevice, OneTimeCode, SecurityEvent, User
 
@@ -92,21 +92,34 @@ def requires_second_factor(user):
     return user.require_two_factor or parameters.get("security.require_two_factor")
 
 
-def verify_second_factor(user, token):
+def verify_second_factor(request, user, token):
+    """The user's device that ``token`` is a valid code of, else None.
+
+    A wrong code is a failed sign-in (``throttling.code_failed``); raises RateLimited while
+    the user's name is locked or the address has failed too often.
+    """
     token = (token or "").strip()
     if not token:
-        return False
+        return None
+    throttling.check_attempt(request, user.username)
     device = match_token(user, token)
     if device is None:
-        record_security_event(SecurityEventKind.OTP_FAILED, user=user)
-        return False
-    return True
+        throttling.code_failed(request, user.username, user=user, kind=SecurityEventKind.OTP_FAILED)
+    return device
+
+
+def send_second_factor_codes(request, user, devices):
+    """Send a fresh code to each SMS / email device, within the one-time code limits."""
+    throttling.count_code_request(request, user.username)
+    for device in devices:
+        device.generate_challenge()
 
 
 def issue_api_token(request, user):
     with transaction.atomic():
         token, raw = ApiToken.issue(user)
         record_security_event(SecurityEventKind.API_LOGIN, request=request, user=user)
+    throttling.remember_sign_in(request, user)
     return token, raw
 
 
@@ -292,15 +305,20 @@ def issue_one_time_code(user, purpose, channel, ttl):
     return code
 
 
-def check_one_time_code(user, purpose, code):
-    """The unused, unexpired code record of ``user`` matching ``code``.
+def check_one_time_code(user, purpose, code, *, request=None, name=""):
+    """The unused, unexpired code record of ``user`` matching ``code``, typed for the sign-in
+    ``name``.
 
     Raises ValidationError on ``code`` (wrong, used, expired, too many attempts); a wrong
-    code counts as an attempt. ``user`` may be None (unknown account): that reads as wrong.
+    code counts as an attempt and as a failed sign-in of ``name``. ``user`` may be None
+    (unknown account): that reads as wrong. Raises RateLimited while ``name`` is locked or
+    the client address has failed too often.
     """
+    throttling.check_attempt(request, name)
     record = OneTimeCode.objects.filter(user=user, purpose=purpose).first() if user else None
     code = (code or "").strip()
     if record is None:
+        throttling.code_failed(request, name, detail=purpose)
         raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
     if record.used_at is not None:
         raise ValidationError(
@@ -316,6 +334,7 @@ def check_one_time_code(user, purpose, code):
         )
     if not constant_time_compare(record.code_hash, _code_hash(user, code)):
         OneTimeCode.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+        throttling.code_failed(request, name, user=user, detail=purpose)
         raise ValidationError({"code": _("The code is not correct.")}, code="wrong_code")
     return record
 
@@ -339,7 +358,9 @@ def request_password_reset(request, username):
     """Send a one-time reset code to the account's bound phone (else email).
 
     Returns nothing that tells whether the account exists: the page answers the same either way.
+    Raises RateLimited when the name or the address has asked for too many codes.
     """
+    throttling.count_code_request(request, (username or "").strip())
     user = account_for_sign_in_name(username)
     if user is None:
         return
@@ -374,7 +395,9 @@ def reset_password_with_code(request, username, code, new_password):
     code's attempt counter when the code is wrong, expired, used up, or the password is weak.
     """
     user = account_for_sign_in_name(username)
-    record = check_one_time_code(user, CodePurpose.PASSWORD_RESET, code)
+    record = check_one_time_code(
+        user, CodePurpose.PASSWORD_RESET, code, request=request, name=username
+    )
     try:
         password_validation.validate_password(new_password, user)
     except ValidationError as error:
@@ -421,8 +444,9 @@ def totp_secret(device):
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
-def start_message_device(user, channel):
-    """An unconfirmed SMS or email code device; its first code is sent at once."""
+def start_message_device(user, channel, *, request=None):
+    """An unconfirmed SMS or email code device; its first code is sent at once, within the
+    one-time code limits."""
     recipient = {"sms": user.phone, "email": user.email}.get(channel)
     if recipient is None:
         raise ValidationError({"channel": _("Choose SMS or email.")}, code="invalid")
@@ -434,6 +458,7 @@ def start_message_device(user, channel):
         )
         raise ValidationError({"channel": message}, code="no_recipient")
     name = _("SMS code") if channel == "sms" else _("Email code")
+    throttling.count_code_request(request, user.username)
     with transaction.atomic():
         MessageDevice.objects.filter(user=user, confirmed=False).delete()
         device = MessageDevice.objects.create(

@@ -4,6 +4,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from . import throttling
 from .choices import SecurityEventKind
 from .services import record_security_event
 
@@ -11,6 +12,7 @@ from .services import record_security_event
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
     record_security_event(SecurityEventKind.LOGIN, request=request, user=user)
+    throttling.remember_sign_in(request, user)
 
 
 @receiver(user_logged_out)
@@ -20,11 +22,15 @@ def on_logout(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed)
-def on_login_failed(sender, credentials, request=None, **kwargs):
+def on_login_failed(
+    sender, credentials, request=None, kind=SecurityEventKind.LOGIN_FAILED, user=None, **kwargs
+):
+    """A wrong password, or a wrong one-time code (whose sender names the kind and the user)."""
     # The username as typed is kept, whether or not such an account exists.
-    record_security_event(
-        SecurityEventKind.LOGIN_FAILED, request=request, username=credentials.get("username", "")
-    )
+    username = credentials.get("username", "")
+    detail = kwargs.get("detail", "")
+    record_security_event(kind, request=request, user=user, username=username, detail=detail)
+    throttling.record_failure(request, username)
 
 
 @receiver(user_locked_out)

@@ -4,10 +4,8 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core.privacy import shown_phone
 from courtyard.core.tables import Column, Table
-from courtyard.core.templatetags.courtyard_tags import mask_phone
-
-from .selectors import can_see_full_phone
 
 
 class RolesColumn(Column):
@@ -36,10 +34,9 @@ class UserTable(Table):
     default_order = ("username",)
 
     def rows(self, objects):
-        # Phone numbers show in full only to those who may change accounts.
-        full = self.request is None or can_see_full_phone(self.request.user)
+        viewer = self.request.user if self.request else None
         for obj in objects:
-            obj.phone_shown = obj.phone if full else mask_phone(obj.phone)
+            obj.phone_shown = shown_phone(viewer, obj.phone, obj)
             yield from super().rows([obj])
 
 

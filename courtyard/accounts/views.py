@@ -11,23 +11,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp import match_token
 from django_otp.models import Device
 
 from courtyard.core import parameters
 from courtyard.core.access import PUBLIC, STAFF, access
 from courtyard.core.generic import apply_service_errors
+from courtyard.core.ratelimit import RateLimited
 
-from . import forms, services
-from .choices import SecurityEventKind
+from . import forms, services, throttling
 from .models import MessageDevice, SecurityEvent, User
 
 # The signed-in-but-not-yet-verified state between the password and the one-time code.
 PENDING_SIGN_IN = "accounts_pending_sign_in"
-MAX_CODE_FAILURES = 5
 RESET_USERNAME = "accounts_password_reset_username"
 
 
@@ -39,6 +36,12 @@ def safe_next(request, default="/"):
 
 
 def form_status(form):
+    """200, or 400 for a form with errors: 429 when a rate limit refused it, 403 when the
+    lockout did."""
+    for errors in form.errors.as_data().values():
+        for error in errors:
+            if isinstance(error, RateLimited):
+                return error.status
     return 400 if form.errors else 200
 
 
@@ -61,7 +64,6 @@ def login_view(request):
                 "backend": user.backend,
                 "next": safe_next(request),
                 "since": int(time.time()),
-                "failures": 0,
             }
             return redirect("accounts:login_code")
         login(request, user)
@@ -100,31 +102,34 @@ def login_code(request):
     message_devices = [d for d in devices if isinstance(d, MessageDevice)]
     form = forms.OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and "send" in request.POST:
-        for device in message_devices:
-            device.generate_challenge()
-        messages.info(request, _("A new code has been sent."))
+        try:
+            services.send_second_factor_codes(request, user, message_devices)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.info(request, _("A new code has been sent."))
         return redirect("accounts:login_code")
     if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["token"].strip())
+        try:
+            device = services.verify_second_factor(request, user, form.cleaned_data["token"])
+        except ValidationError as error:  # the name is now locked, or the address limited
+            del request.session[PENDING_SIGN_IN]
+            messages.error(request, " ".join(error.messages))
+            return redirect("accounts:login")
         if device is not None:
             del request.session[PENDING_SIGN_IN]
             login(request, user, backend=pending["backend"])
             otp_login(request, device)
             return redirect(pending["next"])
-        services.record_security_event(SecurityEventKind.OTP_FAILED, request=request, user=user)
-        pending["failures"] += 1
-        if pending["failures"] >= MAX_CODE_FAILURES:
-            del request.session[PENDING_SIGN_IN]
-            messages.error(request, _("Too many wrong codes. Sign in again."))
-            return redirect("accounts:login")
-        request.session[PENDING_SIGN_IN] = pending
         form.add_error("token", _("The code is not correct."))
     elif request.method == "GET" and message_devices and not pending.get("sent"):
         # A user without an authenticator app needs the code sent before they can type it.
-        for device in message_devices:
-            device.generate_challenge()
         pending["sent"] = True
         request.session[PENDING_SIGN_IN] = pending
+        try:
+            services.send_second_factor_codes(request, user, message_devices)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
     return render(
         request,
         "accounts/login_code.html",
@@ -145,13 +150,7 @@ def lockout_response(request, original_response=None, credentials=None):
     """
     username = (credentials or {}).get("username", "")
     minutes = services.lockout_minutes_left(username) or 30
-    detail = ngettext(
-        "This account is locked after too many failed sign-ins. "
-        "Try again in %(minutes)d minute, or ask an administrator to unlock it.",
-        "This account is locked after too many failed sign-ins. "
-        "Try again in %(minutes)d minutes, or ask an administrator to unlock it.",
-        minutes,
-    ) % {"minutes": minutes}
+    detail = throttling.lockout_message(minutes)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail, "code": "account_locked"}, status=403)
     form = forms.LoginForm(request, None, initial={"username": username})
@@ -227,16 +226,20 @@ def password_reset_request(request):
     form = forms.PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
-        services.request_password_reset(request, username)
-        request.session[RESET_USERNAME] = username
-        messages.info(
-            request,
-            _(
-                "If the account exists and has a bound phone or email, a code has been sent "
-                "to it. Enter the code and your new password below."
-            ),
-        )
-        return redirect("accounts:password_reset_confirm")
+        try:
+            services.request_password_reset(request, username)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            request.session[RESET_USERNAME] = username
+            messages.info(
+                request,
+                _(
+                    "If the account exists and has a bound phone or email, a code has been "
+                    "sent to it. Enter the code and your new password below."
+                ),
+            )
+            return redirect("accounts:password_reset_confirm")
     return render(
         request, "accounts/password_reset_request.html", {"form": form}, status=form_status(form)
     )
@@ -291,12 +294,15 @@ def two_factor(request):
     devices = services.confirmed_devices(user)
     verify_form = forms.OneTimeCodeForm(request.POST or None)
     if request.method == "POST" and verify_form.is_valid():
-        device = match_token(user, verify_form.cleaned_data["token"].strip())
-        if device is not None:
-            otp_login(request, device)
-            return redirect("core:home")
-        services.record_security_event(SecurityEventKind.OTP_FAILED, request=request, user=user)
-        verify_form.add_error("token", _("The code is not correct."))
+        try:
+            device = services.verify_second_factor(request, user, verify_form.cleaned_data["token"])
+        except ValidationError as error:
+            apply_service_errors(verify_form, error)
+        else:
+            if device is not None:
+                otp_login(request, device)
+                return redirect("core:home")
+            verify_form.add_error("token", _("The code is not correct."))
     context = {
         "devices": devices,
         "required": services.requires_second_factor(user),
@@ -345,7 +351,9 @@ def two_factor_message(request):
         channel_form = forms.MessageDeviceForm(request.POST)
         if channel_form.is_valid():
             try:
-                services.start_message_device(user, channel_form.cleaned_data["channel"])
+                services.start_message_device(
+                    user, channel_form.cleaned_data["channel"], request=request
+                )
             except ValidationError as error:
                 for message in error.messages:
                     messages.error(request, message)

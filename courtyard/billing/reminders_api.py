@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
+from courtyard.core import privacy
 from courtyard.core.api import ApiError, Pagination, api_access, filter_query, filtered
 from courtyard.core.scoping import get_for_action
 
@@ -19,7 +20,7 @@ from .pricing import to_money
 from .reminders_filters import ArrearsFilterSet, ReminderFilterSet, arrears_list
 from .reminders_selectors import visible_reminders
 from .reminders_services import remind
-from .reminders_tables import FULL_IDENTITY, ArrearsTable, mask_phone
+from .reminders_tables import ArrearsTable
 
 router = Router(tags=["billing"])
 ReminderQuery = filter_query(ReminderFilterSet)
@@ -74,7 +75,7 @@ class ReminderIn(Schema):
 class PersonOut(Schema):
     id: int
     name: str
-    phone: str  # masked unless the caller may see identities in full
+    phone: str  # as core.privacy lets the caller see it
 
 
 class ArrearsRowOut(Schema):
@@ -150,22 +151,21 @@ def arrears_report(request, filters: Query[ArrearsQuery], params: Query[ArrearsP
     rows = filterset.rows()
     table = ArrearsTable(rows, request, bills=filterset.bills())
     limit, offset = max(1, min(params.limit, 500)), max(0, params.offset)
-    full = request.user.has_perm(FULL_IDENTITY)
     page = table.describe(table.queryset[offset : offset + limit])
     return {
-        "items": [_row(row, full) for row in page],
+        "items": [_row(row, request.user) for row in page],
         "count": rows.count(),
         "total_owed": to_money(rows.aggregate(total=Sum("owed"))["total"] or 0),
     }
 
 
-def _row(row, full):
+def _row(row, viewer):
     return {
         "key": row.key,
         "unit": row.unit.pk if row.unit else None,
         "place": row.place,
         "payers": [
-            {"id": p.pk, "name": p.name, "phone": p.phone if full else mask_phone(p.phone)}
+            {"id": p.pk, "name": p.name, "phone": privacy.shown_phone(viewer, p.phone, p)}
             for p in row.payers
         ],
         "items": row.items,

@@ -7,7 +7,7 @@ from courtyard.core import excel
 from courtyard.core.jobs import job_handler, progress, save_output
 
 from .reminders_filters import arrears_list
-from .reminders_tables import FULL_IDENTITY, ArrearsTable
+from .reminders_tables import ArrearsTable
 
 EXPORT_ARREARS = "billing.export_arrears"
 
@@ -26,12 +26,7 @@ def export_arrears(job):
     user, filters = job.user, dict(job.params.get("filters") or {})
     filterset = arrears_list(user, filters, estate_id=job.params.get("estate_id"))
     rows = filterset.rows()
-    table = ArrearsTable(
-        rows,
-        JobRequest(user, filters),
-        bills=filterset.bills(),
-        full_identity=user.has_perm(FULL_IDENTITY),
-    )
+    table = ArrearsTable(rows, JobRequest(user, filters), bills=filterset.bills())
     progress(job, 0, rows.count())
     content = excel.write_workbook(table.export_headers(), table.export_rows(), title=_("arrears"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -100,7 +100,7 @@ class ArrearsRow:
     periods: list = field(default_factory=list)
     spaces: list = field(default_factory=list)  # parking space numbers
     today: object = None
-    full_identity: bool = False  # may the viewer see phone numbers in full
+    viewer: object = None  # whose eyes the phones are shown to (core.privacy)
 
     @property
     def key(self):

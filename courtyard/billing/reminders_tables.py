@@ -1,18 +1,16 @@
 """Tables of the arrears list and the reminder records; their columns are the exports' too.
 
-Phones show masked unless the viewer holds ``residents.view_full_identity`` (as on the
-residents list).
+Phones show as the privacy policy lets the viewer see them (core.privacy).
 """
 
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _l
 
+from courtyard.core.privacy import shown_phone
 from courtyard.core.tables import Column, Table
-from courtyard.residents.validators import mask_phone
 
 from .reminders_selectors import describe
 
-FULL_IDENTITY = "residents.view_full_identity"
 NOWRAP = "billing/partials/arrears_nowrap.html"
 LIST = "、"
 
@@ -26,7 +24,7 @@ class JoinedColumn(Column):
 
 class PhoneColumn(Column):
     def value(self, obj):
-        shown = (p.phone if obj.full_identity else mask_phone(p.phone) for p in obj.payers)
+        shown = (shown_phone(obj.viewer, p.phone, p) for p in obj.payers)
         return LIST.join(phone for phone in shown if phone)
 
 
@@ -65,14 +63,11 @@ class ArrearsTable(Table):
     reminders = Column(label=_l("Reminders"))
     last_reminded = Column(label=_l("Last reminded"), template=NOWRAP)
 
-    def __init__(self, queryset, request=None, per_page=None, *, bills=None, full_identity=None):
+    def __init__(self, queryset, request=None, per_page=None, *, bills=None):
         super().__init__(queryset, request, per_page)
         self.columns = {k: c for k, c in self.base_columns.items() if k not in self.EXPORT_ONLY}
         self.bills = bills
-        if full_identity is None:
-            user = getattr(request, "user", None)
-            full_identity = bool(user and user.has_perm(FULL_IDENTITY))
-        self.full_identity = full_identity
+        self.viewer = getattr(request, "user", None)
 
     def order(self, queryset):
         key = self.sort.lstrip("-")
@@ -87,7 +82,7 @@ class ArrearsTable(Table):
     def describe(self, raw_rows):
         rows = describe(raw_rows, self.bills)
         for row in rows:
-            row.full_identity = self.full_identity
+            row.viewer = self.viewer
         return rows
 
     def rows(self, objects):

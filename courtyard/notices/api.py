@@ -20,14 +20,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core import approvals
+from courtyard.core import approvals, privacy
 from courtyard.core.access import STAFF
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.scoping import get_for_action
-from courtyard.residents.selectors import FULL_IDENTITY
-from courtyard.residents.validators import mask_phone
 
 from . import selectors, services
 from .audience import audience_count, audience_warning
@@ -225,8 +223,8 @@ class StatisticsOut(Schema):
 
 
 class UnreadOut(Schema):
-    """An audience member who has not read the notice; the phone masked unless the caller may
-    see identities in full."""
+    """An audience member who has not read the notice; the phone as core.privacy lets the
+    caller see it."""
 
     resident: int
     name: str
@@ -242,10 +240,7 @@ class UnreadOut(Schema):
     def resolve_name(obj):
         return obj.resident.name
 
-    @staticmethod
-    def resolve_phone(obj, context):
-        full = context["request"].user.has_perm(FULL_IDENTITY)  # cached on the user
-        return obj.resident.phone if full else mask_phone(obj.resident.phone)
+    resolve_phone = privacy.phone_resolver("resident.phone")
 
     @staticmethod
     def resolve_unit(obj):

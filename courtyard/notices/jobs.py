@@ -20,7 +20,7 @@ def unread_workbook(user, notice):
     """(file name, bytes) of the audience members of ``notice`` who have not read it."""
     table = UnreadTable(
         selectors.unread_audience(notice),
-        full_identity=user.has_perm("residents.view_full_identity"),
+        viewer=user,
     )
     content = excel.write_workbook(table.export_headers(), table.export_rows(), title=_("unread"))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -9,8 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core.privacy import shown_phone
 from courtyard.core.tables import Column, Table
-from courtyard.core.templatetags.courtyard_tags import mask_phone
 
 from .models import Notice, NoticeComment, NoticeReceipt
 
@@ -170,15 +170,14 @@ class UnitColumn(Column):
 
 
 class PhoneColumn(Column):
-    """Masked unless the reader may see identities in full (as in the residents list)."""
+    """The resident's phone as the privacy policy lets ``viewer`` see it."""
 
-    def __init__(self, *args, full=False, **kwargs):
+    def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.full = full
+        self.viewer = viewer
 
     def value(self, receipt):
-        phone = receipt.resident.phone
-        return phone if self.full else mask_phone(phone)
+        return shown_phone(self.viewer, receipt.resident.phone, receipt.resident)
 
 
 class UnreadTable(Table):
@@ -192,10 +191,10 @@ class UnreadTable(Table):
     name = Column("resident__name", label=_("Name"), orderable=False)
     phone = PhoneColumn(label=_("Mobile number"), orderable=False)
 
-    def __init__(self, queryset, request=None, per_page=None, *, full_identity=False):
+    def __init__(self, queryset, request=None, per_page=None, *, viewer=None):
         super().__init__(queryset, request, per_page)
         self.columns = dict(self.columns)
-        self.columns["phone"] = PhoneColumn(label=_("Mobile number"), full=full_identity)
+        self.columns["phone"] = PhoneColumn(label=_("Mobile number"), viewer=viewer)
         self.columns["phone"].accessor = "resident__phone"
 
     def order(self, queryset):

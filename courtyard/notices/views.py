@@ -384,7 +384,7 @@ def search_audience(form, kind, query, building=None):
 
 
 def search_people(form, estates, query):
-    from courtyard.core.templatetags.courtyard_tags import mask_phone
+    from courtyard.core.privacy import shown_phone
     from courtyard.residents.choices import OccupancyStatus
     from courtyard.residents.models import Occupancy
 
@@ -409,7 +409,7 @@ def search_people(form, estates, query):
             results[home.resident_id] = (
                 home.resident_id,
                 home.resident.name,
-                f"{place} · {mask_phone(home.resident.phone)}",
+                f"{place} · {shown_phone(form.user, home.resident.phone, home.resident)}",
             )
     return list(results.values())[:SEARCH_RESULTS]
 
@@ -589,8 +589,7 @@ def statistics_context(request, notice):
 
 
 def unread_context(request, notice, unread=None):
-    full = request.user.has_perm("residents.view_full_identity")
-    table = UnreadTable(selectors.unread_audience(notice), request, full_identity=full)
+    table = UnreadTable(selectors.unread_audience(notice), request, viewer=request.user)
     page = table.page(count=unread)
     return {
         "unread_table": table,

@@ -65,7 +65,7 @@ def portal_me(request):
                         "name": other.resident.name,
                         "role": other.role,
                         "relation": other.relation,
-                        "phone": other.masked_phone,
+                        "phone": other.shown_phone,
                     }
                     for other in home.household
                 ],

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 
 from courtyard.core.models import Attachment, Message
+from courtyard.core.privacy import shown_phone
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.models import Occupancy, Resident
-from courtyard.residents.validators import mask_phone
 
 
 @dataclass
@@ -53,7 +53,7 @@ def my_homes(user):
         .order_by("unit_id", "role", "resident__name")
     )
     for other in others:
-        other.masked_phone = mask_phone(other.resident.phone)
+        other.shown_phone = shown_phone(user, other.resident.phone, other.resident)
         homes[other.unit_id].household.append(other)
     by_occupancy = {str(o.pk): homes[o.unit_id] for o in occupancies}
     documents = Attachment.objects.filter(

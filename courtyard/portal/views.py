@@ -63,17 +63,22 @@ def login_code(request):
         phone_form = forms.PhoneForm(request.POST)
         if phone_form.is_valid():
             phone = resident_accounts.normalise_phone(phone_form.cleaned_data["phone"])
-            resident_accounts.send_portal_sign_in_code(phone)
-            request.session[CODE_PHONE] = phone
-            messages.info(
-                request,
-                _(
-                    "If this number has a resident account, a code has been sent to it. "
-                    "A new code can be sent once a minute."
-                ),
-            )
-            return redirect("portal:login_code")
-        return render(request, "portal/login_code.html", {"phone_form": phone_form}, status=400)
+            try:
+                resident_accounts.send_portal_sign_in_code(phone, request=request)
+            except ValidationError as error:
+                apply_service_errors(phone_form, error)
+            else:
+                request.session[CODE_PHONE] = phone
+                messages.info(
+                    request,
+                    _(
+                        "If this number has a resident account, a code has been sent to it. "
+                        "A new code can be sent once a minute."
+                    ),
+                )
+                return redirect("portal:login_code")
+        context = {"phone_form": phone_form}
+        return render(request, "portal/login_code.html", context, status=form_status(phone_form))
     if request.method == "GET" and "change" in request.GET:
         request.session.pop(CODE_PHONE, None)
         return redirect("portal:login_code")

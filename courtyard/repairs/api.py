@@ -15,6 +15,7 @@ from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from courtyard.core import privacy
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.paging import IdsFirst
 from courtyard.core.scoping import get_for_action
@@ -98,6 +99,8 @@ class WorkOrderOut(Schema):
     @staticmethod
     def resolve_category(obj):
         return obj.category_id
+
+    resolve_contact_phone = privacy.phone_resolver("contact_phone")
 
     @staticmethod
     def resolve_category_name(obj):

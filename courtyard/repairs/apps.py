@@ -14,6 +14,13 @@ class RepairsConfig(AppConfig):
 
         modules.attach("repairs", app_label="repairs")
 
+        from courtyard.core import privacy
+
+        from . import selectors
+        from .models import WorkOrder
+
+        privacy.declare_phones(WorkOrder, "contact_phone", full_to=selectors.sees_contact_phone)
+
         # Staff pages: nav entries, the export job handler and the home card.
         from courtyard.core import home
         from courtyard.core.modules import NavItem

@@ -1,8 +1,9 @@
 """API: residents — list (the list page's filters), detail, create (= submit a registration
 for approval), update (the same field rules as the pages), archive.
 
-Phones and ID numbers come masked unless the caller holds ``residents.view_full_identity``;
-documents and the owner's signed confirmation are uploaded on the pages only.
+Phones (by core.privacy) and ID numbers come masked unless the caller holds
+``residents.view_full_identity``; documents and the owner's signed confirmation are uploaded
+on the pages only.
 """
 
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from django.db import transaction
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core import approvals
+from courtyard.core import approvals, privacy
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.scoping import get_for_action, user_scope
 from courtyard.estates.models import Unit
@@ -20,8 +21,7 @@ from . import selectors, services
 from .choices import OccupancyStatus, RegistrationStatus, ResidentKind, ResidentStatus, Role
 from .filters import ResidentFilterSet
 from .models import Resident
-from .tables import shown_id, shown_phone
-from .validators import mask_phone
+from .tables import shown_id
 
 router = Router(tags=["residents"])
 
@@ -42,8 +42,8 @@ ResidentQuery = filter_query(ResidentFilterSet)
 
 
 def _identity(obj, context):
-    """Mark ``obj`` with whether the caller sees phones and ID numbers in full (the right is
-    looked up once per request: three fields of every person ask)."""
+    """Mark ``obj`` with whether the caller sees ID numbers in full (the right is looked up
+    once per request)."""
     request = context.get("request") if context else None
     full = getattr(request, "_residents_full_identity", None)
     if full is None:
@@ -107,14 +107,8 @@ class ResidentOut(Schema):
     def resolve_id_number(obj, context):
         return shown_id(_identity(obj, context))
 
-    @staticmethod
-    def resolve_phone(obj, context):
-        return shown_phone(_identity(obj, context))
-
-    @staticmethod
-    def resolve_emergency_phone(obj, context):
-        shown = _identity(obj, context)
-        return obj.emergency_phone if shown.full_identity else mask_phone(obj.emergency_phone)
+    resolve_phone = privacy.phone_resolver("phone")
+    resolve_emergency_phone = privacy.phone_resolver("emergency_phone")
 
     @staticmethod
     def resolve_occupancies(obj):

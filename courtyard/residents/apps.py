@@ -8,10 +8,15 @@ class ResidentsConfig(AppConfig):
     verbose_name = _("Residents")
 
     def ready(self):
-        from courtyard.core import approvals, home, modules
+        from courtyard.core import approvals, home, modules, privacy
         from courtyard.core.modules import NavItem
 
-        from . import jobs, services, views  # noqa: F401  (jobs registers its handlers)
+        from . import jobs, selectors, services, views  # noqa: F401  (jobs registers its handlers)
+        from .models import Resident
+
+        privacy.declare_phones(
+            Resident, "phone", "emergency_phone", full_to=selectors.sees_own_phones
+        )
 
         modules.attach(
             "residents",

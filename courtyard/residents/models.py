@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.audit import register
 from courtyard.core.models import BaseModel
+from courtyard.core.privacy import mask_phone
 
 from .choices import (
     OccupancyStatus,
@@ -18,7 +19,7 @@ from .choices import (
     Role,
     VehicleKind,
 )
-from .validators import mask_phone, validate_plate
+from .validators import validate_plate
 
 
 class HasOccupancy(Expression):

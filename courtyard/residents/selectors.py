@@ -5,16 +5,20 @@ from django.db.models import Count, Prefetch, Window
 from courtyard.core import approvals
 from courtyard.core.files import attachments_of
 from courtyard.core.models import ScopedQuerySet
+from courtyard.core.privacy import FULL_IDENTITY
 from courtyard.core.scoping import restrict
 
 from .choices import DocumentPurpose, OccupancyStatus, RegistrationStatus, ResidentStatus
 from .models import HasOccupancy, Occupancy, Registration, Resident
 
-FULL_IDENTITY = "residents.view_full_identity"
-
 
 def may_see_identity(user):
     return user.has_perm(FULL_IDENTITY)
+
+
+def sees_own_phones(user, resident):
+    """A resident sees their own numbers in full (the portal)."""
+    return resident.user_id is not None and resident.user_id == user.pk
 
 
 def _occupancies(statuses, to_attr):

@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core.privacy import mask_phone
 from courtyard.core.tables import Column, Table
 
 from .choices import ResidentKind, Role
 from .selectors import counted_slice, is_narrowed
-from .validators import mask_phone
 
 
 def shown_phone(resident):

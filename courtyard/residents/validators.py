@@ -41,11 +41,3 @@ def validate_plate(value):
         raise ValidationError(
             _("Enter a valid licence plate, such as 京A12345 or 粤BD12345."), code="bad_plate"
         )
-
-
-def mask_phone(phone):
-    """138****0001: the first 3 and the last 4 digits."""
-    phone = phone or ""
-    if len(phone) < 7:
-        return phone
-    return f"{phone[:3]}****{phone[-4:]}"

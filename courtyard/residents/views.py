@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from courtyard.core import approvals
+from courtyard.core import approvals, privacy
 from courtyard.core.access import access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
@@ -42,7 +42,6 @@ from .forms import (
 from .jobs import RESIDENT_COLUMNS
 from .models import Occupancy, Registration, Resident, Vehicle
 from .tables import HistoryResidentTable, RegistrationTable, ResidentTable, shown_id, shown_phone
-from .validators import mask_phone
 
 RESIDENTS = Resident.objects.all()
 REGISTRATIONS = Registration.objects.select_related(
@@ -126,11 +125,9 @@ class ResidentDetailView(ObjectDetailView):
             registration.approval = approvals.latest_request(registration)
         current_units = [o.unit for o in occupancies if o.status == OccupancyStatus.CURRENT]
         context.update(
-            phone=shown_phone(resident),
+            phone=privacy.shown_phone(user, resident.phone, resident),
             id_number=shown_id(resident),
-            emergency_phone=resident.emergency_phone
-            if resident.full_identity
-            else mask_phone(resident.emergency_phone),
+            emergency_phone=privacy.shown_phone(user, resident.emergency_phone, resident),
             occupancies=occupancies,
             registrations=registrations,
             vehicles=list(resident.vehicles.all()),

@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courtyard.accounts.models import SecurityEvent
-from courtyard.core import message_templates, parameters
+from courtyard.core import message_templates, parameters, privacy
 from courtyard.core.models import Message, MessageTemplate, ParameterValue
 from courtyard.core.scoping import restrict
 
@@ -68,16 +68,24 @@ def messages_visible_to(user):
     return restrict(Message.objects.select_related("recipient_user"), user, "view")
 
 
-def readable_changes(entries):
+def readable_changes(entries, viewer):
     """Give each log entry ``rows``: (field label, old, new) in words, resolving foreign keys
-    with one query per related model for the whole page."""
+    with one query per related model for the whole page; phones masked unless ``viewer``
+    sees them in full."""
     entries = list(entries)
+    full_phones = privacy.sees_full_phone(viewer)
     wanted = {}  # related model -> set of primary keys
     for entry in entries:
         model = entry.content_type.model_class()
         for name, values in (entry.changes or {}).items():
             field = _field(model, name)
-            if field is not None and field.many_to_one and isinstance(values, list):
+            # Concrete keys only: a generic relation (an approval's subject) has no model.
+            if (
+                field is not None
+                and field.concrete
+                and field.many_to_one
+                and isinstance(values, list)
+            ):
                 wanted.setdefault(field.related_model, set()).update(
                     v for v in values if v not in (None, "None", "")
                 )
@@ -101,7 +109,10 @@ def readable_changes(entries):
         if model is MessageTemplate and entry.object_repr in template_labels:
             entry.object_label = template_labels[entry.object_repr]
         entry.rows = []
+        masked = () if full_phones else privacy.phone_fields(model)
         for name, values in (entry.changes or {}).items():
+            if name in masked:
+                values = [privacy.mask_phone(v) for v in values]
             row = _change_row(model, name, values, resolved)
             # A creation lists what was filled in, not every empty field.
             if row is not None and not (entry.action == LogEntry.Action.CREATE and row[2] == "—"):
@@ -160,16 +171,15 @@ def mask_recipient(message):
     if "@" in recipient:
         name, _at, domain = recipient.partition("@")
         return f"{name[:1]}***@{domain}"
-    if len(recipient) < 7:
-        return recipient
-    return f"{recipient[:3]}****{recipient[-4:]}"
+    return privacy.mask_phone(recipient)
 
 
 def with_shown_recipient(messages, viewer):
-    """Set ``shown_recipient``: in full for those who may manage messages, masked otherwise."""
-    full = viewer.has_perm("core.change_message")
+    """Set ``shown_recipient``: in full for those the privacy policy lets see the recipient's
+    phone (their own messages, or the full-identity permission), masked otherwise."""
     messages = list(messages)
     for message in messages:
+        full = privacy.sees_full_phone(viewer, message.recipient_user)
         message.shown_recipient = message.recipient if full else mask_recipient(message)
     return messages
 

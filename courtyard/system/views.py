@@ -172,7 +172,7 @@ def audit_log(request):
     table = table_class(queryset, request)
     page = table.page()
     if tab == "changes":
-        page.object_list = selectors.readable_changes(page.object_list)
+        page.object_list = selectors.readable_changes(page.object_list, request.user)
     return render(
         request,
         "system/audit_log.html",

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
+from .. import privacy
 from ..audit import SOURCES
 
 register = template.Library()
@@ -128,13 +129,14 @@ def status_colour(value):
     return STATUS_COLOURS.get(str(value).lower(), "secondary")
 
 
-@register.filter
-def mask_phone(value):
-    """138****5678: phone numbers shown in lists to people who may not see them in full."""
-    text = str(value or "")
-    if len(text) < 7:
-        return text
-    return f"{text[:3]}****{text[-4:]}"
+@register.simple_tag(takes_context=True)
+def shown_phone(context, record, field="phone"):
+    """A phone of ``record`` as the privacy policy lets the viewer see it, in full or masked:
+    ``{% shown_phone order "contact_phone" %}`` (``… as phone`` to test or format it)."""
+    if record is None:
+        return ""
+    request = context.get("request")
+    return privacy.shown_phone(getattr(request, "user", None), getattr(record, field), record)
 
 
 @register.filter
@@ -148,13 +150,19 @@ def change_source(entry):
 HIDDEN_CHANGE_FIELDS = {"id", "created_at", "updated_at", "created_by"}
 
 
-@register.filter
-def change_pairs(entry):
-    """(field, old, new) of an auditlog entry's own fields, "—" for nothing, no empty rows."""
+@register.simple_tag(takes_context=True)
+def change_pairs(context, entry, record=None):
+    """(field, old, new) of an auditlog entry's own fields, "—" for nothing, no empty rows;
+    the phones of ``record`` masked unless the viewer sees them in full:
+    ``{% change_pairs entry object as pairs %}``."""
     model = entry.content_type.model_class()
     shown = None
+    masked = ()
     if model is not None:
         shown = {f.name for f in model._meta.concrete_fields} - HIDDEN_CHANGE_FIELDS
+        viewer = getattr(context.get("request"), "user", None)
+        if not privacy.sees_full_phone(viewer, record):
+            masked = privacy.phone_fields(model)
     result = []
     names = list(entry.changes_dict)
     for name, (label, values) in zip(names, entry.changes_display_dict.items(), strict=False):
@@ -164,6 +172,8 @@ def change_pairs(entry):
             old, new = ("" if v in (None, "None") else v for v in values)
         else:
             old, new = "", values
+        if name in masked:
+            old, new = privacy.mask_phone(old), privacy.mask_phone(new)
         if old or new:
             result.append((label, old or EMPTY, new or EMPTY))
     return result

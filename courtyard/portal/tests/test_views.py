@@ -1,13 +1,15 @@
 """Portal pages: who reaches them, what they show, and what a resident can change."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from courtyard.accounts import resident_accounts
-from courtyard.accounts.models import ApiToken
+from courtyard.accounts.models import ApiToken, OneTimeCode
 from courtyard.core.models import Attachment, Message
 from courtyard.residents.choices import OccupancyStatus, Role
 from tests.factories import PASSWORD, UnitFactory, make_user
@@ -311,3 +313,71 @@ def test_the_staff_sign_in_hands_portal_pages_to_the_portal_sign_in(client):
     # e.g. after the idle timeout, which sends everybody to the staff sign-in page
     response = client.get(reverse("accounts:login"), {"next": "/portal/messages/"})
     assert response["Location"] == f"{reverse('portal:login')}?next=%2Fportal%2Fmessages%2F"
+
+
+# -- limits on signing in --------------------------------------------------------------------
+
+
+def sms_code():
+    body = Message.objects.filter(purpose="portal_sign_in").first().body
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def test_sms_codes_are_limited_per_number_and_the_page_keeps_it(client, resident):
+    for _ in range(5):
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+        client.post(reverse("portal:login_code"), {"phone": PHONE})
+    response = client.post(reverse("portal:login_code"), {"phone": PHONE})
+    assert response.status_code == 429
+    assert "Too many codes requested; try again in" in response.content.decode()
+    assert response.context["phone_form"]["phone"].value() == PHONE
+    assert Message.objects.filter(purpose="portal_sign_in").count() == 5
+
+
+def test_wrong_sms_codes_lock_the_number(client, resident):
+    client.post(reverse("portal:login_code"), {"phone": PHONE})
+    wrong = "000000" if sms_code() != "000000" else "111111"
+    for _ in range(4):
+        assert client.post(reverse("portal:login_code"), {"code": wrong}).status_code == 400
+    response = client.post(reverse("portal:login_code"), {"code": wrong})
+    assert response.status_code == 403
+    assert "This account is locked" in response.content.decode()
+    assert client.post(reverse("portal:login_code"), {"code": sms_code()}).status_code == 403
+    response = client.post(reverse("portal:login"), {"username": PHONE, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_activation_codes_lock_the_number(client):
+    clerk = make_user("inviter", "residents.invite_resident")
+    _user, message = resident_accounts.invite_resident_account(
+        clerk, phone="13966667777", full_name="赵六"
+    )
+    code = re.search(r"\b(\d{6})\b", message.body).group(1)
+    form = {
+        "phone": "13966667777",
+        "code": "000000" if code != "000000" else "111111",
+        "new_password1": "Zhao#Liu2026",
+        "new_password2": "Zhao#Liu2026",
+    }
+    for _ in range(4):
+        assert client.post(reverse("portal:activate"), form).status_code == 400
+    response = client.post(reverse("portal:activate"), form)
+    assert response.status_code == 403
+    assert "This account is locked" in response.content.decode()
+    assert response.context["form"]["phone"].value() == "13966667777"
+    assert client.post(reverse("portal:activate"), {**form, "code": code}).status_code == 403
+
+
+def test_portal_sign_in_is_limited_per_address_across_numbers(client, resident):
+    for number in range(20):
+        client.post(
+            reverse("portal:login"), {"username": f"1370000{number:04d}", "password": "wrong"}
+        )
+    response = client.post(reverse("portal:login"), {"username": PHONE, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed attempts from your network address" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    other = Client(REMOTE_ADDR="198.51.100.7")
+    response = other.post(reverse("portal:login"), {"username": PHONE, "password": PASSWORD})
+    assert response["Location"] == reverse("portal:home")

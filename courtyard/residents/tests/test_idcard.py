@@ -5,8 +5,9 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from courtyard.core.privacy import mask_phone
 from courtyard.residents import idcard
-from courtyard.residents.validators import mask_phone, validate_phone, validate_plate
+from courtyard.residents.validators import validate_phone, validate_plate
 
 
 def test_a_known_valid_number_passes():

@@ -24,12 +24,12 @@ def test_list_needs_the_view_permission(client):
     assert client.get(URL).status_code == 403
 
 
-def test_phones_are_masked_unless_the_viewer_may_manage_messages(client):
+def test_phones_are_masked_unless_the_viewer_may_see_identities_in_full(client):
     message()
-    client.force_login(make_user("viewer", "core.view_message"))
+    client.force_login(make_user("manager", "core.view_message", "core.change_message"))
     page = client.get(URL).content.decode()
     assert "138****5678" in page and "13812345678" not in page
-    client.force_login(make_user("manager", "core.view_message", "core.change_message"))
+    client.force_login(make_user("full", "core.view_message", "residents.view_full_identity"))
     assert "13812345678" in client.get(URL).content.decode()
 
 
@@ -49,7 +49,7 @@ def test_list_shows_status_attempts_and_reference_without_a_query_per_row(
 def test_filters_by_channel_status_purpose_and_date(client):
     message(channel=MessageChannel.EMAIL, recipient="wang@example.com", purpose="reset")
     message(status=MessageStatus.FAILED, recipient="13900000001")
-    client.force_login(make_user("manager", "core.view_message", "core.change_message"))
+    client.force_login(make_user("full", "core.view_message", "residents.view_full_identity"))
 
     def listed(**params):
         return client.get(URL, params).content.decode()
