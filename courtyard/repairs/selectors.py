@@ -42,6 +42,11 @@ def visible_work_orders(user, action="view"):
     return restrict(WorkOrder.objects.select_related(*RELATED), user, action)
 
 
+def sees_contact_phone(user, order):
+    """The technician must call: the contact phone of an open order assigned to them."""
+    return order.assignee_id == user.pk and order.is_open
+
+
 def pending_work_orders(user):
     """待处理报修: new requests, most urgent first, then oldest first."""
     return (
