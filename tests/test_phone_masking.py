@@ -5,7 +5,7 @@ not to two others), walks every place a phone appears: staff pages, the API (lis
 details), exports, the change history, the message outbox and the portal. Only a role holding
 ``residents.view_full_identity`` sees residents' and colleagues' phones in full; a technician
 sees the contact phone of the open order assigned to them; a person sees their own phone.
-Anyone else sees ``139****0001``.
+Anyone else sees ``139****0001``, and reveals a work order's number only by an audited action.
 """
 
 import io
@@ -23,7 +23,7 @@ from courtyard.accounts.roles import DEFAULT_ROLES
 from courtyard.billing.models import Bill
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.core import jobs
-from courtyard.core.models import Job, Message
+from courtyard.core.models import Job, Message, TimelineEvent
 from courtyard.notices import services as notice_services
 from courtyard.notices.choices import AudienceKind
 from courtyard.repairs import services as repairs
@@ -344,3 +344,44 @@ def test_a_resident_sees_their_own_phone_and_a_housemates_masked(client, api, wo
     assert seen(home, HOUSEMATE) == "masked"
     me = api(user).get("/portal/me").content.decode()
     assert seen(me, RESIDENT) == "full" and seen(me, HOUSEMATE) == "masked"
+
+
+# Revealing a work order's number ------------------------------------------------------------
+
+
+def reveal_url(order):
+    return reverse("repairs:workorder_reveal_phone", args=[order.pk])
+
+
+@pytest.mark.parametrize("role", ["clerk", "supervisor"])
+def test_the_desk_reveals_a_number_and_it_is_on_the_timeline(client, api, world, role):
+    user, order = world["users"][role], world["orders"]["other"]
+    browser = signed_in(client, user)
+    page = browser.get(reverse("repairs:workorder_detail", args=[order.pk])).content.decode()
+    assert reveal_url(order) in page and "Show number" in page
+    response = browser.post(reveal_url(order), headers={"HX-Request": "true"})
+    assert response.status_code == 200 and CONTACT["other"] in response.content.decode()
+    answer = api(user).post(f"/work-orders/{order.pk}/reveal-phone")
+    assert answer.status_code == 200 and answer.json() == {"contact_phone": CONTACT["other"]}
+    events = TimelineEvent.objects.filter(object_id=str(order.pk), verb="phone_revealed")
+    assert [e.actor for e in events] == [user, user]
+
+
+@pytest.mark.parametrize("role", ["finance", "technician", "inspector"])
+def test_others_cannot_reveal_a_number(client, api, world, role):
+    user, order = world["users"][role], world["orders"]["other"]
+    response = signed_in(client, user).post(reveal_url(order))
+    assert response.status_code in (403, 404)
+    assert CONTACT["other"] not in response.content.decode()
+    answer = api(user).post(f"/work-orders/{order.pk}/reveal-phone")
+    assert answer.status_code in (403, 404)
+    assert not TimelineEvent.objects.filter(verb="phone_revealed").exists()
+
+
+def test_no_reveal_control_for_those_who_see_the_number(client, world):
+    order = world["orders"]["open"]
+    for role in ("admin", "technician"):
+        page = signed_in(client, world["users"][role]).get(
+            reverse("repairs:workorder_detail", args=[order.pk])
+        )
+        assert reveal_url(order) not in page.content.decode(), role

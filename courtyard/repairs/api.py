@@ -368,3 +368,15 @@ def cancel_work_order(request, pk: int, payload: ReasonIn):
 def reopen_work_order(request, pk: int, payload: ReasonIn):
     order = _order(request, pk, "close")
     return _fresh(services.reopen(request.user, order, reason=payload.reason))
+
+
+class ContactPhoneOut(Schema):
+    contact_phone: str
+
+
+@router.post("/work-orders/{pk}/reveal-phone", response=ContactPhoneOut)
+@api_access("repairs.view_workorder")
+def reveal_contact_phone(request, pk: int):
+    """The contact phone in full for the desk, who sees it masked; recorded on the timeline."""
+    order = _order(request, pk, "view")
+    return {"contact_phone": services.reveal_contact_phone(request.user, order)}

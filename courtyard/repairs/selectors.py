@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from courtyard.core import privacy
 from courtyard.core.models import Attachment
 from courtyard.core.scoping import restrict
 from courtyard.core.timeline import events_for
@@ -42,9 +43,26 @@ def visible_work_orders(user, action="view"):
     return restrict(WorkOrder.objects.select_related(*RELATED), user, action)
 
 
+# Who handles orders at the desk, and so may ask for a contact phone they see masked.
+DESK_PERMISSIONS = (
+    "repairs.accept_workorder",
+    "repairs.dispatch_workorder",
+    "repairs.change_workorder",
+)
+
+
 def sees_contact_phone(user, order):
     """The technician must call: the contact phone of an open order assigned to them."""
     return order.assignee_id == user.pk and order.is_open
+
+
+def may_reveal_contact_phone(user, order):
+    """The desk may have a masked contact phone shown in full (an action on the timeline)."""
+    return (
+        bool(order.contact_phone)
+        and not privacy.sees_full_phone(user, order)
+        and any(user.has_perm(permission) for permission in DESK_PERMISSIONS)
+    )
 
 
 def pending_work_orders(user):

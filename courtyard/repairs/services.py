@@ -29,7 +29,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import parameters
+from courtyard.core import parameters, privacy
 from courtyard.core.choices import MessageChannel
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import IMAGE_KINDS, attach
@@ -37,7 +37,7 @@ from courtyard.core.messaging import queue_message
 from courtyard.core.scoping import has_action, restrict, user_scope
 from courtyard.core.timeline import record_event
 
-from . import hooks, rollup
+from . import hooks, rollup, selectors
 from .choices import (
     ASSIGNED_STATUSES,
     MAX_PHOTOS,
@@ -855,6 +855,23 @@ def rate(user, order, *, stars, comment=""):
             comment=comment,
         )
         return _finish(order, locked, ["rating", "rating_comment", "rated_at"])
+
+
+# The contact phone --------------------------------------------------------------------------
+
+
+def reveal_contact_phone(actor, order):
+    """显示号码: the contact phone in full for someone at the desk who sees it masked; who
+    asked, and when, goes on the order's timeline. Whoever sees it in full already just
+    gets it."""
+    if privacy.sees_full_phone(actor, order):
+        return order.contact_phone
+    if not selectors.may_reveal_contact_phone(actor, order):
+        raise PermissionDenied
+    if not restrict(WorkOrder.objects, actor, "view").filter(pk=order.pk).exists():
+        raise Http404
+    record_event(order, actor, "phone_revealed", _("Contact phone shown in full"))
+    return order.contact_phone
 
 
 # Technicians --------------------------------------------------------------------------------

@@ -23,5 +23,6 @@ urlpatterns = [
     path("<int:pk>/close/", views.workorder_close, name="workorder_close"),
     path("<int:pk>/cancel/", views.workorder_cancel, name="workorder_cancel"),
     path("<int:pk>/reopen/", views.workorder_reopen, name="workorder_reopen"),
+    path("<int:pk>/reveal-phone/", views.workorder_reveal_phone, name="workorder_reveal_phone"),
     path("statistics/", stats_views.statistics_page, name="statistics"),
 ]

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from courtyard.core.access import AccessMixin, access
@@ -208,6 +209,7 @@ EVENT_LOOKS = {
     "closed": ("ti-lock", "secondary"),
     "cancelled": ("ti-x", "red"),
     "reopened": ("ti-arrow-back-up", "orange"),
+    "phone_revealed": ("ti-eye", "secondary"),
 }
 
 
@@ -276,6 +278,8 @@ def actions_for(user, order):
 class WorkOrderDetailView(ObjectDetailView):
     queryset = ORDERS.select_related("reported_by", "resident")
     template_name = "repairs/workorder_detail.html"
+    # Set by workorder_reveal_phone (after the service allowed it) for a page without htmx.
+    phone_revealed = False
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -292,6 +296,8 @@ class WorkOrderDetailView(ObjectDetailView):
             timeline=timeline_of(order),
             actions=actions,
             any_action=any(actions.values()),
+            phone_revealed=self.phone_revealed,
+            can_reveal_phone=selectors.may_reveal_contact_phone(self.request.user, order),
             can_change=False,
             can_delete=False,
         )
@@ -300,6 +306,20 @@ class WorkOrderDetailView(ObjectDetailView):
 
 class WorkOrderHistoryView(ObjectHistoryView):
     queryset = ORDERS
+
+
+@require_POST
+@access("repairs.view_workorder")
+def workorder_reveal_phone(request, pk):
+    """显示号码: the contact phone in full, on the timeline; htmx swaps it into the page."""
+    order = order_for(request, pk)
+    services.reveal_contact_phone(request.user, order)
+    if request.htmx:
+        context = {"object": order, "phone_revealed": True}
+        return render(request, "repairs/partials/contact_phone.html", context)
+    view = WorkOrderDetailView(phone_revealed=True)
+    view.setup(request, pk=order.pk)
+    return view.get(request, pk=order.pk)
 
 
 def render_detail_with_error(request, order, error, status=409):

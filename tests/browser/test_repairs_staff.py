@@ -197,3 +197,21 @@ def test_new_order_form_and_list_on_desktop(page, live_server, world):
     expect(page.locator(".wo-tabs .nav-link.active")).to_have_text("All")
     expect(page.locator("#object-table tbody tr")).to_have_count(3)
     page.screenshot(path="/tmp/shots/repairs_list_all.png", full_page=True)
+
+
+def test_the_desk_shows_a_masked_contact_phone_on_request(page, live_server, world):
+    order = world["order"]
+    sign_in_as(page, live_server, "clerk")
+    page.goto(f"{live_server.url}/repairs/{order.pk}/")
+    cell = page.locator("#wo-contact-phone")
+    expect(cell).to_have_attribute("aria-live", "polite")
+    expect(cell).to_contain_text("139****5678")
+    expect(page.locator("body")).not_to_contain_text("13912345678")
+    page.screenshot(path="/tmp/shots/repairs_contact_masked.png")
+    page.get_by_role("button", name="Show number").click()
+    expect(cell.locator("a[href='tel:13912345678']")).to_have_text("13912345678")
+    expect(cell).to_contain_text("recorded on the timeline")
+    page.screenshot(path="/tmp/shots/repairs_contact_revealed.png")
+    page.reload()
+    expect(page.locator(".wo-timeline")).to_contain_text("Contact phone shown in full")
+    expect(cell).to_contain_text("139****5678")  # shown again only on a new request
