@@ -4,7 +4,7 @@ for the top bar without importing the estates module (which depends on core)."""
 from django.apps import apps
 from django.conf import settings
 
-from .scoping import scope_q, user_scope
+from .references import referable
 
 
 def estate_model():
@@ -17,6 +17,4 @@ def estates_for(user):
     Only the scope applies, not ``view_estate``: a clerk who may see units but not edit the
     estate register still narrows their lists to one estate.
     """
-    queryset = estate_model().objects.all()
-    q = scope_q(queryset.model, user_scope(user))
-    return (queryset if q is None else queryset.filter(q)).order_by("name")
+    return referable(user, estate_model()).order_by("name")

@@ -5,7 +5,7 @@ from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
-from .scoping import restrict
+from .references import referable
 
 
 class QuickSelect(forms.Select):
@@ -82,7 +82,8 @@ class StyledForm(StyledFormMixin, forms.Form):
 
 
 class ScopedModelForm(StyledFormMixin, forms.ModelForm):
-    """A model form whose foreign-key choices are restricted to what the user may view.
+    """A model form whose foreign-key choices are the rows the user may name: their data
+    scope (core.references), so an id outside it is "Select a valid choice" like a missing one.
 
     Forms collect and shape input only; the module's service function does the write.
     """
@@ -92,8 +93,8 @@ class ScopedModelForm(StyledFormMixin, forms.ModelForm):
         self.user = user
         for field in self.fields.values():
             queryset = getattr(field, "queryset", None)
-            if queryset is not None and hasattr(queryset.model, "scope_estate_lookup"):
-                field.queryset = restrict(queryset, user, "view")
+            if queryset is not None:
+                field.queryset = referable(user, queryset)
         self.style_fields()
 
     def service_kwargs(self):
