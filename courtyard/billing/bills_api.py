@@ -6,13 +6,13 @@ void a published bill, delete a draft. Never a writable ``status``: each change 
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.paging import IdsFirst
+from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action
 
 from . import bills_selectors, bills_services
@@ -207,15 +207,6 @@ class VoidIn(Schema):
     reason: str
 
 
-def _found(queryset, pk):
-    if pk is None:
-        return None
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
 def _detail(bill):
     bill = BILLS.get(pk=bill.pk)
     bill.loaded_allocations = list(bills_selectors.allocations_of(bill))
@@ -234,9 +225,7 @@ def list_bills(request, filters: Query[BillQuery]):
 @router.post("/bills/publish", response=PublishedOut)
 @api_access("billing.publish_bill")
 def publish_bills(request, payload: PublishIn):
-    chosen = Bill.objects.filter(pk__in=payload.bills)
-    if chosen.count() != len(set(payload.bills)):
-        raise Http404
+    chosen = resolve_many(request.user, Bill, payload.bills)
     return {"published": bills_services.publish_bills(request.user, chosen)}
 
 
@@ -253,12 +242,12 @@ def create_temporary_bill(request, payload: TemporaryBillIn):
     from courtyard.repairs.models import WorkOrder
     from courtyard.residents.models import Resident
 
-    data = payload.dict()
-    data["item"] = _found(ChargeItem.objects, data["item"])
-    data["unit"] = _found(Unit.objects, data["unit"])
-    data["payer"] = _found(Resident.objects, data["payer"])
-    data["work_order"] = _found(WorkOrder.objects, data["work_order"])
-    bill = bills_services.create_temporary_bill(request.user, **data)
+    user, data = request.user, payload.dict()
+    data["item"] = resolve(user, ChargeItem, data["item"])
+    data["unit"] = resolve(user, Unit, data["unit"])
+    data["payer"] = resolve(user, Resident, data["payer"])
+    data["work_order"] = resolve(user, WorkOrder, data["work_order"])
+    bill = bills_services.create_temporary_bill(user, **data)
     return Status(201, _detail(bill))
 
 

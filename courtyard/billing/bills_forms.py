@@ -6,18 +6,13 @@ from django.db.models import Case, When
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import StyledForm
-from courtyard.core.scoping import scope_q, user_scope
+from courtyard.core.references import referable
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.forms import DATE, UnitPickerMixin
 from courtyard.residents.models import Resident
 
 from .choices import ItemKind
 from .models import Bill, ChargeItem
-
-
-def _scoped(queryset, user):
-    q = scope_q(queryset.model, user_scope(user))
-    return queryset if q is None else queryset.filter(q)
 
 
 class TemporaryBillForm(UnitPickerMixin, StyledForm):
@@ -47,7 +42,7 @@ class TemporaryBillForm(UnitPickerMixin, StyledForm):
         # One-off items first: deposits, penalties and repair charges are what is raised here.
         one_off = Case(When(kind=ItemKind.ONE_OFF, then=0), default=1)
         self.fields["item"].queryset = items.order_by(one_off, "sort_order", "code")
-        residents = _scoped(Resident.objects.all(), user)
+        residents = referable(user, Resident)
         self.fields["payer"] = forms.ModelChoiceField(residents, label=_("Payer"), required=False)
         unit, payer = self.picked["unit"], self._picked("payer", residents)
         offered = []

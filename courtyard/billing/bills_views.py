@@ -27,6 +27,7 @@ from courtyard.core.generic import (
     apply_service_errors,
 )
 from courtyard.core.modules import NavItem
+from courtyard.core.references import resolve_many
 from courtyard.core.scoping import restrict
 
 from . import bills_jobs, bills_selectors
@@ -222,7 +223,7 @@ def bills_publish_selected(request):
         messages.error(request, _("Tick the draft bills to publish first."))
         return redirect(fallback)
     try:
-        count = services.publish_bills(request.user, Bill.objects.filter(pk__in=ids))
+        count = services.publish_bills(request.user, resolve_many(request.user, Bill, ids))
     except (StateConflict, ValidationError) as error:
         messages.error(request, error_text(error))
         return redirect(fallback)

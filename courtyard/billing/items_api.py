@@ -10,9 +10,9 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
-from courtyard.core.estate_model import estates_for
-from courtyard.core.scoping import get_for_action, scope_q, user_scope
-from courtyard.estates.models import Unit
+from courtyard.core.references import resolve
+from courtyard.core.scoping import get_for_action
+from courtyard.estates.models import Estate, Unit
 from courtyard.residents.models import Resident, Vehicle
 
 from . import items_selectors as selectors
@@ -25,27 +25,6 @@ router = Router(tags=["billing"])
 
 ChargeItemQuery = filter_query(ChargeItemFilterSet)
 ParkingSpaceQuery = filter_query(ParkingSpaceFilterSet)
-
-
-def _in_scope(model, user, pk):
-    """A record named in a payload, found by the data scope (404 outside it)."""
-    if pk is None:
-        return None
-    queryset = model.objects.all()
-    q = scope_q(model, user_scope(user))
-    found = (queryset if q is None else queryset.filter(q)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
-def _estate(user, pk):
-    if pk is None:
-        return None
-    found = estates_for(user).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
 
 
 # Charge items and rates ---------------------------------------------------------------------
@@ -189,7 +168,7 @@ def create_rate(request, pk: int, payload: RateIn):
     rate = services.create_rate(
         request.user,
         item=item,
-        estate=_estate(request.user, payload.estate),
+        estate=resolve(request.user, Estate, payload.estate),
         unit_use=payload.unit_use,
         rate=payload.rate,
         tiers=_tiers(payload.tiers),
@@ -294,11 +273,9 @@ LINKS = {"resident": Resident, "vehicle": Vehicle, "unit": Unit}
 
 def _space_values(user, values):
     """Ids of a payload replaced by the records, found in the user's scope."""
-    if "estate" in values:
-        values["estate"] = _estate(user, values["estate"])
-    for name, model in LINKS.items():
+    for name, model in {"estate": Estate, **LINKS}.items():
         if name in values:
-            values[name] = _in_scope(model, user, values[name])
+            values[name] = resolve(user, model, values[name])
     return values
 
 

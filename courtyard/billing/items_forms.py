@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.estate_model import estates_for
 from courtyard.core.forms import ScopedModelForm, StyledForm
-from courtyard.core.scoping import may_change_company_wide, scope_q, user_scope
+from courtyard.core.references import referable
+from courtyard.core.scoping import may_change_company_wide
 from courtyard.estates.choices import UnitUse
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.forms import UnitPickerMixin
@@ -160,11 +161,6 @@ class ChargeRateForm(StyledForm):
         return kwargs
 
 
-def _scoped(queryset, user):
-    q = scope_q(queryset.model, user_scope(user))
-    return queryset if q is None else queryset.filter(q)
-
-
 class ParkingSpaceForm(UnitPickerMixin, StyledForm):
     """车位: its estate and number, rented or owned, who uses it with which vehicle, and the
     unit whose account its bills go to. Choosing a unit offers its residents; choosing a
@@ -212,8 +208,8 @@ class ParkingSpaceForm(UnitPickerMixin, StyledForm):
 
     def _people(self, user):
         """The resident select offers the unit's people; the vehicle select, theirs."""
-        residents = _scoped(Resident.objects.all(), user)
-        vehicles = _scoped(Vehicle.objects.all(), user)
+        residents = referable(user, Resident)
+        vehicles = referable(user, Vehicle)
         self.fields["resident"] = forms.ModelChoiceField(
             residents, label=_("Resident using it"), required=False
         )

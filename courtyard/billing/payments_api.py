@@ -9,12 +9,13 @@ Refusals answer 400 with the service's code (``exceeds_outstanding``, ``already_
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action
+from courtyard.residents.models import Resident
 
 from . import payments_selectors as selectors
 from . import payments_services as services
@@ -175,14 +176,8 @@ def get_payment(request, pk: int):
 def create_payment(request, payload: PaymentIn):
     user = request.user
     ids = [allocation.bill for allocation in payload.allocations]
-    bills = {bill.pk: bill for bill in selectors.payable_bills(user).filter(pk__in=ids)}
-    if len(bills) != len(set(ids)):
-        raise Http404
-    payer = None
-    if payload.payer is not None:
-        payer = selectors.resident_for_cashier(user, payload.payer)
-        if payer is None:
-            raise Http404
+    bills = {bill.pk: bill for bill in resolve_many(user, selectors.payable_bills(user), ids)}
+    payer = resolve(user, Resident, payload.payer)
     payment = services.record_payment(
         user,
         allocations=[(bills[a.bill], a.amount) for a in payload.allocations],

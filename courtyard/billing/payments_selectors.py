@@ -4,9 +4,9 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q
-from django.http import Http404
 
-from courtyard.core.scoping import has_action, narrow_to_estate, restrict, scope_q, user_scope
+from courtyard.core.references import referable, resolve
+from courtyard.core.scoping import has_action, narrow_to_estate, restrict
 from courtyard.estates.models import Unit
 from courtyard.residents.choices import OccupancyStatus, Role
 from courtyard.residents.models import GRAM_LENGTH, NameGram, Occupancy, Resident
@@ -51,9 +51,7 @@ def payable_bills(user):
     """Bills of the cashier's scope (every status: a refusal must be able to say why)."""
     if not has_action(user, Payment, "add"):
         return Bill.objects.none()
-    q = scope_q(Bill, user_scope(user))
-    bills = Bill.objects.select_related("item", "payer", *UNIT_RELATED)
-    return bills if q is None else bills.filter(q)
+    return referable(user, Bill.objects.select_related("item", "payer", *UNIT_RELATED))
 
 
 def place_of(bill):
@@ -70,9 +68,7 @@ def place_of(bill):
 
 
 def _in_scope(queryset, user, estate_id):
-    q = scope_q(queryset.model, user_scope(user))
-    queryset = queryset if q is None else queryset.filter(q)
-    return narrow_to_estate(queryset, estate_id)
+    return narrow_to_estate(referable(user, queryset), estate_id)
 
 
 def find_units(user, text, estate_id=None):
@@ -114,16 +110,6 @@ def find_residents(user, text, estate_id=None):
     return people.prefetch_related(homes).order_by("name", "pk")[:SEARCH_LIMIT]
 
 
-def unit_for_cashier(user, pk):
-    units = Unit.objects.select_related("estate", "building", "entrance")
-    return _in_scope(units, user, None).filter(pk=pk).first()
-
-
-def resident_for_cashier(user, pk):
-    occupancies = _in_scope(Occupancy.objects.all(), user, None)
-    return Resident.objects.filter(pk=pk, pk__in=occupancies.values("resident_id")).first()
-
-
 def occupants_of(unit):
     """The unit's current people, owners first: who may be named as the payer."""
     order = {Role.OWNER: 0, Role.TENANT: 1, Role.MEMBER: 2}
@@ -159,9 +145,4 @@ def refundable_bill(user, pk):
     """A bill the user may refund on (its item decides whether it is a deposit): 404 else."""
     if not has_action(user, Refund, "add"):
         raise PermissionDenied
-    q = scope_q(Bill, user_scope(user))
-    bills = Bill.objects.select_related("item", "payer", *UNIT_RELATED)
-    found = (bills if q is None else bills.filter(q)).filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    return resolve(user, Bill.objects.select_related("item", "payer", *UNIT_RELATED), pk)

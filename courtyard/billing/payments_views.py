@@ -29,7 +29,10 @@ from courtyard.core.generic import (
     apply_service_errors,
 )
 from courtyard.core.modules import NavItem
+from courtyard.core.references import resolve, resolve_many
 from courtyard.core.timeline import events_for
+from courtyard.estates.models import Unit
+from courtyard.residents.models import Resident
 
 from . import payments_jobs  # noqa: F401  (registers the export job)
 from . import payments_selectors as selectors
@@ -69,15 +72,11 @@ def _who(request):
     user = request.user
     unit_id, resident_id = _chosen(request, "unit"), _chosen(request, "resident")
     if unit_id is not None:
-        unit = selectors.unit_for_cashier(user, unit_id)
-        if unit is None:
-            raise Http404
+        unit = resolve(user, Unit.objects.select_related("estate", "building", "entrance"), unit_id)
         payers = selectors.occupants_of(unit)
         return {"unit": unit, "payers": payers}, selectors.outstanding_for_unit(user, unit)
     if resident_id is not None:
-        resident = selectors.resident_for_cashier(user, resident_id)
-        if resident is None:
-            raise Http404
+        resident = resolve(user, Resident, resident_id)
         return (
             {"resident": resident, "payers": [resident]},
             selectors.outstanding_for_resident(user, resident),
@@ -119,9 +118,8 @@ def _total(rows):
 def _allocations(request):
     """The ticked bills as the page showed them (their paid amount then), with the amounts."""
     ids = [int(pk) for pk in request.POST.getlist("bill") if pk.isdigit()]
-    found = {bill.pk: bill for bill in selectors.payable_bills(request.user).filter(pk__in=ids)}
-    if len(found) != len(set(ids)):
-        raise Http404
+    bills = resolve_many(request.user, selectors.payable_bills(request.user), ids)
+    found = {bill.pk: bill for bill in bills}
     allocations = []
     for pk in ids:
         bill = found[pk]

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.references import referable
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Unit
 
@@ -133,7 +134,7 @@ def create_meter_readings(request, payload: ReadingBatchIn):
     ``bad_reading``, ``bad_period``, ``future_period``, ``duplicate_row``, ``not_found`` …)."""
     rows = payload.readings
     # A unit outside the data scope is that row's "not_found", like a missing one.
-    units = Unit.objects.in_bulk({row.unit for row in rows})
+    units = referable(request.user, Unit).in_bulk({row.unit for row in rows})
     entries = [
         services.Entry(
             units.get(row.unit),

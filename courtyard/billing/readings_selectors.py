@@ -3,7 +3,8 @@ building, meter and month (every unit with its previous reading, in a few querie
 
 from dataclasses import dataclass
 
-from courtyard.core.scoping import restrict, scope_q, user_scope
+from courtyard.core.references import referable
+from courtyard.core.scoping import restrict
 from courtyard.estates.models import Building, Unit
 
 from .models import MeterReading
@@ -23,16 +24,14 @@ def needing_review(queryset):
 def grid_buildings(user):
     """The buildings a reader may open a grid for: those in the data scope (no right to the
     register needed), with their estates."""
-    queryset = Building.objects.select_related("estate").order_by("estate__name", "name")
-    q = scope_q(Building, user_scope(user))
-    return queryset if q is None else queryset.filter(q)
+    return referable(
+        user, Building.objects.select_related("estate").order_by("estate__name", "name")
+    )
 
 
 def building_units(user, building):
     """The building's units in the data scope, by entrance, floor and room."""
-    queryset = Unit.objects.filter(building=building).select_related("entrance")
-    q = scope_q(Unit, user_scope(user))
-    queryset = queryset if q is None else queryset.filter(q)
+    queryset = referable(user, Unit.objects.filter(building=building).select_related("entrance"))
     return queryset.order_by("entrance__name", "floor", "room_no")
 
 

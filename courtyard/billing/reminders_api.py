@@ -5,13 +5,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db.models import Sum
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
 from courtyard.core import privacy
 from courtyard.core.api import ApiError, Pagination, api_access, filter_query, filtered
+from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
 
 from .choices import CallOutcome, ReminderChannel
@@ -127,9 +127,7 @@ def get_reminder(request, pk: int):
 @api_access("billing.add_reminder")
 def create_reminders(request, payload: ReminderIn):
     """Remind the payers of the bills: one message per payer (SMS, voice), or a call's outcome."""
-    bills = list(Bill.objects.filter(pk__in=payload.bills).only("pk"))
-    if len(bills) != len(set(payload.bills)):
-        raise Http404
+    bills = resolve_many(request.user, Bill.objects.only("pk"), payload.bills)
     reminders = remind(
         request.user,
         bills,

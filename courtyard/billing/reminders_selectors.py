@@ -14,7 +14,8 @@ from django.db.models import Case, Count, DecimalField, F, IntegerField, Max, Mi
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core.scoping import restrict, scope_q, user_scope
+from courtyard.core.references import referable
+from courtyard.core.scoping import restrict
 from courtyard.estates.models import Unit
 from courtyard.residents.models import Resident
 
@@ -33,8 +34,7 @@ def visible_reminders(user):
 def bills_in_scope(user):
     """Bills of the user's data scope, whatever their function permissions (the remind page
     needs ``add_reminder``, not ``view_bill``)."""
-    q = scope_q(Bill, user_scope(user))
-    return Bill.objects.all() if q is None else Bill.objects.filter(q)
+    return referable(user, Bill)
 
 
 def payers_of(bills):

@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access
+from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action, restrict
 from courtyard.estates.models import Building, Estate
 
@@ -135,21 +136,14 @@ class RunDetailOut(RunOut):
         ]
 
 
-def _choice(payload):
-    """The payload's ids as records; an id that does not exist is a 404."""
-    estate = Estate.objects.filter(pk=payload.estate).first()
-    buildings = list(Building.objects.filter(pk__in=payload.buildings))
-    items = list(ChargeItem.objects.filter(pk__in=payload.items))
-    if estate is None or len(buildings) != len(set(payload.buildings)):
-        raise Http404
-    if len(items) != len(set(payload.items)):
-        raise Http404
+def _choice(user, payload):
+    """The payload's ids as records; one missing or outside the data scope is a 404."""
     return {
-        "estate": estate,
-        "buildings": buildings,
+        "estate": resolve(user, Estate, payload.estate),
+        "buildings": resolve_many(user, Building, payload.buildings),
         "cycle": payload.cycle,
         "period": payload.period,
-        "items": items,
+        "items": resolve_many(user, ChargeItem, payload.items),
     }
 
 
@@ -163,7 +157,7 @@ def list_runs(request):
 @router.post("/bill-runs/preview", response=PreviewOut)
 @api_access("billing.add_billrun")
 def preview_run(request, payload: RunIn):
-    preview = runs_services.preview_bill_run(request.user, **_choice(payload))
+    preview = runs_services.preview_bill_run(request.user, **_choice(request.user, payload))
     scope = preview.scope
     return {
         "estate": scope.estate.pk,
@@ -193,7 +187,7 @@ def preview_run(request, payload: RunIn):
 @router.post("/bill-runs", response={201: RunDetailOut})
 @api_access("billing.add_billrun")
 def create_run(request, payload: RunIn):
-    run = runs_services.start_bill_run(request.user, **_choice(payload))
+    run = runs_services.start_bill_run(request.user, **_choice(request.user, payload))
     return Status(201, RUNS.get(pk=run.pk))
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.estate_model import estates_for
 from courtyard.core.forms import StyledForm
-from courtyard.core.scoping import scope_q, user_scope
+from courtyard.core.references import referable
 from courtyard.estates.models import Building
 
 from .choices import PERIODIC_PRICING, Cycle
@@ -40,9 +40,7 @@ class BillRunForm(StyledForm):
         initial = {"period": containing(timezone.localdate(), Cycle.MONTH).label, **(initial or {})}
         super().__init__(data, initial=initial)
         self.fields["estate"].queryset = estates_for(user)
-        buildings = Building.objects.order_by("name", "pk")
-        q = scope_q(Building, user_scope(user))
-        buildings = buildings if q is None else buildings.filter(q)
+        buildings = referable(user, Building.objects.order_by("name", "pk"))
         self.fields["buildings"].queryset = buildings
         estate = (data or {}).get("estate") if data is not None else self.initial.get("estate")
         # Only the chosen estate's buildings are offered (all in scope validate).
