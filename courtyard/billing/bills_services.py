@@ -78,8 +78,10 @@ def create_temporary_bill(
     """A one-off bill (新增临时账单) of a unit or a resident: deposit, penalty, repair charge.
 
     ``actor`` None is the system (the paid-repair hook, which runs as whoever completed the
-    repair); a person needs ``billing.add_bill`` and the place in their data scope. A work
-    order is billed once: a second bill for it is refused (``already_billed``).
+    repair); a person needs ``billing.add_bill`` and the place in their data scope. The
+    records named must agree: the payer of a unit's bill lives in or owns it
+    (``payer_not_of_unit``), the work order is the unit's, or at least the estate's
+    (``work_order_elsewhere``); a work order is billed once (``already_billed``).
     """
     if actor is not None:
         require_action(actor, Bill, "add")
@@ -92,6 +94,7 @@ def create_temporary_bill(
     estate_id, building_id = _place_of(unit, payer)
     if actor is not None and not user_scope(actor).covers(estate_id, building_id):
         raise Http404
+    _check_references(unit, payer, work_order, estate_id)
     if payer is None and unit is not None:
         payer = current_owner(unit)
     today = timezone.localdate()
@@ -155,6 +158,27 @@ def _place_of(unit, payer):
         message = _("%(name)s lives in no unit now; choose the unit instead.")
         raise field_error("payer", message % {"name": payer.name}, "no_occupancy")
     return home
+
+
+def _check_references(unit, payer, work_order, estate_id):
+    """The payer and the work order named with a unit belong to it (or to its estate)."""
+    if unit is not None and payer is not None and not occupies(payer, unit):
+        message = _("%(name)s neither lives in nor owns this unit.") % {"name": payer.name}
+        raise field_error("payer", message, "payer_not_of_unit")
+    if work_order is None:
+        return
+    if work_order.estate_id != estate_id or (
+        unit is not None and work_order.unit_id not in (None, unit.pk)
+    ):
+        message = _("Work order %(number)s is for another place.") % {"number": work_order.number}
+        raise field_error("work_order", message, "work_order_elsewhere")
+
+
+def occupies(resident, unit):
+    """Whether the resident lives in or owns the unit now (a current occupancy of any role)."""
+    from courtyard.residents.choices import OccupancyStatus
+
+    return resident.occupancies.filter(unit=unit, status=OccupancyStatus.CURRENT).exists()
 
 
 def current_owner(unit):

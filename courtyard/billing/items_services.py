@@ -326,12 +326,24 @@ def _validate_space(space, moved=False):
         _add(errors, "estate", _("A space with bills cannot move to another estate."), "has_bills")
     if space.unit_id and space.unit.estate_id != space.estate_id:
         _add(errors, "unit", _("The unit is not in this estate."), "wrong_estate")
-    if space.resident_id and not _lives_in(space.resident_id, space.estate_id):
+    if space.resident_id and not _lives_in(space.resident_id, estate_id=space.estate_id):
         _add(
             errors,
             "resident",
             _("%(name)s is not a current resident of this estate.") % {"name": space.resident},
             "wrong_estate",
+        )
+    elif (
+        space.resident_id
+        and space.unit_id
+        and not _lives_in(space.resident_id, unit_id=space.unit_id)
+    ):
+        _add(
+            errors,
+            "resident",
+            _("%(name)s neither lives in nor owns the unit the space is billed to.")
+            % {"name": space.resident},
+            "not_of_unit",
         )
     if space.vehicle_id:
         if not space.resident_id:
@@ -347,9 +359,10 @@ def _validate_space(space, moved=False):
     _raise(errors)
 
 
-def _lives_in(resident_id, estate_id):
+def _lives_in(resident_id, **place):
+    """Whether the resident lives now in the place (``estate_id=…`` or ``unit_id=…``)."""
     return Occupancy.objects.filter(
-        resident_id=resident_id, estate_id=estate_id, status=OccupancyStatus.CURRENT
+        resident_id=resident_id, status=OccupancyStatus.CURRENT, **place
     ).exists()
 
 

@@ -58,14 +58,14 @@ def archive_refusal(resident):
 
 def charge_paid_repair(order, actor):
     """A paid work order has been completed: raise and publish its repair bill (order.cost,
-    its unit, payer the unit's current owner, else whoever reported it).
+    its unit, payer the unit's current owner, else whoever reported it while they live there).
 
     Raised by the system, not the technician (who holds no billing rights); the bill names the
     order, which is billed once. Nothing is raised for a repair without cost, with neither
     unit nor resident, or when the office has retired the repair charge item (then repairs are
     not billed here: logged, and the completion goes on).
     """
-    from .bills_services import create_temporary_bill, current_owner
+    from .bills_services import create_temporary_bill, current_owner, occupies
 
     if not order.cost or (order.unit_id is None and order.resident_id is None):
         return None
@@ -74,12 +74,15 @@ def charge_paid_repair(order, actor):
         logger.warning("work order %s not billed: no active charge item %r", order.pk, REPAIR_ITEM)
         return None
     owner = current_owner(order.unit) if order.unit_id else None
+    reporter = order.resident
+    if reporter is not None and order.unit_id and not occupies(reporter, order.unit):
+        reporter = None
     return create_temporary_bill(
         None,
         item=item,
         amount=order.cost,
         unit=order.unit,
-        payer=owner or order.resident,
+        payer=owner or reporter,
         note=_("Repair %(number)s") % {"number": order.number},
         work_order=order,
         publish=True,

@@ -23,6 +23,7 @@ from courtyard.core.models import Message
 from courtyard.core.timeline import events_for
 from courtyard.repairs.models import RepairCategory, WorkOrder
 from courtyard.residents.models import Resident
+from courtyard.residents.tests.helpers import resident_in
 from tests.factories import UnitFactory, make_user
 
 from .factories import make_bill
@@ -134,6 +135,56 @@ def test_the_paid_repair_hook_bills_as_the_system(unit, owner, items):
         None, item=items["repair"], amount=order.cost, unit=unit, work_order=order
     )
     assert bill.created_by is None and bill.payer == owner
+
+
+def test_the_payer_of_a_unit_bill_lives_in_or_owns_it(finance, unit, owner, items):
+    tenant = resident_in(unit, name="李雷", role="tenant", phone="13900000002")
+    neighbour = resident_in(UnitFactory(entrance=unit.entrance), name="张伟")
+    bill = create_temporary_bill(
+        finance, item=items["penalty"], amount="10", unit=unit, payer=tenant
+    )
+    assert bill.payer == tenant
+    with pytest.raises(ValidationError) as error:
+        create_temporary_bill(
+            finance, item=items["penalty"], amount="10", unit=unit, payer=neighbour
+        )
+    assert error.value.error_dict["payer"][0].code == "payer_not_of_unit"
+    assert "张伟" in error.value.error_dict["payer"][0].message
+    assert list(Bill.objects.all()) == [bill]
+
+
+def test_a_moved_out_resident_is_no_payer_of_the_unit(finance, unit, owner, items):
+    former = resident_in(unit, name="赵前", role="tenant", status="archived")
+    with pytest.raises(ValidationError) as error:
+        create_temporary_bill(finance, item=items["penalty"], amount="10", unit=unit, payer=former)
+    assert error.value.error_dict["payer"][0].code == "payer_not_of_unit"
+
+
+def test_a_work_order_on_a_bill_is_the_units_or_of_its_estate(
+    finance, unit, owner, items, other_estate
+):
+    elsewhere = work_order(UnitFactory(entrance=unit.entrance))
+    with pytest.raises(ValidationError) as error:
+        create_temporary_bill(
+            finance, item=items["repair"], amount="1", unit=unit, work_order=elsewhere
+        )
+    assert error.value.error_dict["work_order"][0].code == "work_order_elsewhere"
+    far = work_order(UnitFactory(entrance__building__estate=other_estate))
+    far.number = "BX-2026-000002"
+    far.save(update_fields=["number"])
+    with pytest.raises(ValidationError) as error:
+        create_temporary_bill(
+            finance, item=items["repair"], amount="1", payer=owner, work_order=far
+        )
+    assert error.value.error_dict["work_order"][0].code == "work_order_elsewhere"
+    assert not Bill.objects.exists()
+    # A public-area repair of the estate may be charged to a unit or to a person there.
+    elsewhere.unit = None
+    elsewhere.save(update_fields=["unit"])
+    bill = create_temporary_bill(
+        finance, item=items["repair"], amount="1", unit=unit, work_order=elsewhere
+    )
+    assert bill.work_order == elsewhere
 
 
 def test_temporary_bill_needs_the_permission_and_the_scope(unit, other_estate, deposit):

@@ -291,6 +291,24 @@ def test_resident_and_unit_must_be_of_the_estate(finance, estate, other_estate, 
     assert codes(caught.value) == {"unit": ["wrong_estate"], "resident": ["wrong_estate"]}
 
 
+def test_the_resident_of_a_space_lives_in_the_unit_it_is_billed_to(finance, estate, unit, owner):
+    neighbour_unit = UnitFactory(entrance=unit.entrance)
+    neighbour = resident_in(neighbour_unit, name="张伟")
+    with pytest.raises(ValidationError) as error:
+        services.create_parking_space(
+            finance, estate=estate, code="B1-004", resident=neighbour, unit=unit
+        )
+    assert codes(error.value) == {"resident": ["not_of_unit"]}
+    space = services.create_parking_space(
+        finance, estate=estate, code="B1-004", resident=neighbour, unit=neighbour_unit
+    )
+    with pytest.raises(ValidationError) as error:
+        services.update_parking_space(finance, space, unit=unit)
+    assert codes(error.value) == {"resident": ["not_of_unit"]}
+    space.refresh_from_db()
+    assert space.unit == neighbour_unit
+
+
 def test_space_with_bills_cannot_be_deleted(finance, estate, unit, items):
     space = services.create_parking_space(finance, estate=estate, code="B1-003")
     make_bill(unit, items["parking"], parking_space=space, period="2026-09")

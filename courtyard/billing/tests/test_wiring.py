@@ -144,6 +144,22 @@ def test_completing_a_paid_repair_raises_one_published_bill(repair, items, owner
     assert Message.objects.filter(recipient=owner.phone).exists()
 
 
+def test_a_paid_repair_is_billed_to_its_reporter_only_while_they_live_there(
+    repair, items, owner, unit
+):
+    order, tech = repair
+    tenant = resident_in(unit, name="李雷", role="tenant", phone="13900000002")
+    Occupancy.objects.filter(resident=owner).update(status="ended", move_out=TODAY)
+    order.resident = tenant
+    order.save(update_fields=["resident"])
+    Occupancy.objects.filter(resident=tenant).update(status="ended", move_out=TODAY)
+
+    repair_services.complete(tech, order, work_done="换阀门", cost="120.50")
+
+    bill = Bill.objects.get()
+    assert bill.work_order == order and bill.unit == unit and bill.payer is None
+
+
 def test_a_repair_completed_again_is_not_billed_twice(repair, items, owner):
     order, tech = repair
     repair_services.complete(tech, order, work_done="换阀门", cost="120.50")
