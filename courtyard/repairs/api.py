@@ -10,14 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import django_filters
-from django.contrib.auth import get_user_model
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.paging import IdsFirst
+from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Building, Estate, Unit
 
@@ -239,15 +238,6 @@ class CandidateOut(Schema):
     suggested: bool
 
 
-def _found(queryset, pk):
-    if pk is None:
-        return None
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
 def _order(request, pk, action):
     return get_for_action(WorkOrder.objects.select_related("category"), request.user, action, pk=pk)
 
@@ -267,12 +257,12 @@ def list_work_orders(request, filters: Query[WorkOrderQuery]):
 @router.post("/work-orders", response={201: WorkOrderOut})
 @api_access("repairs.add_workorder")
 def create_work_order(request, payload: WorkOrderIn):
-    data = payload.dict()
-    data["category"] = _found(RepairCategory.objects, data["category"])
-    data["unit"] = _found(Unit.objects.select_related("estate", "building"), data["unit"])
-    data["building"] = _found(Building.objects.select_related("estate"), data["building"])
-    data["estate"] = _found(Estate.objects, data["estate"])
-    order = services.create_work_order(request.user, **data)
+    user, data = request.user, payload.dict()
+    data["category"] = resolve(user, RepairCategory, data["category"])
+    data["unit"] = resolve(user, Unit.objects.select_related("estate", "building"), data["unit"])
+    data["building"] = resolve(user, Building.objects.select_related("estate"), data["building"])
+    data["estate"] = resolve(user, Estate, data["estate"])
+    order = services.create_work_order(user, **data)
     return Status(201, _fresh(order))
 
 
@@ -290,7 +280,7 @@ def update_work_order(request, pk: int, payload: WorkOrderPatch):
     order = _order(request, pk, "change")
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if "category" in changes:
-        changes["category"] = _found(RepairCategory.objects, changes["category"])
+        changes["category"] = resolve(request.user, RepairCategory, changes["category"])
     return _fresh(services.update_work_order(request.user, order, **changes))
 
 
@@ -321,8 +311,9 @@ def accept_work_order(request, pk: int):
 @api_access("repairs.dispatch_workorder")
 def dispatch_work_order(request, pk: int, payload: DispatchIn):
     order = _order(request, pk, "dispatch")
-    # Any staff user may be named; the service says why one is not a fitting technician.
-    assignee = _found(get_user_model().objects.filter(kind="staff"), payload.assignee)
+    # Anyone working where the order is may be named (the service says why one is not a
+    # fitting technician); anyone else is not found, so that ids do not reveal names.
+    assignee = resolve(request.user, services.staff_covering(order), payload.assignee)
     return _fresh(services.dispatch(request.user, order, assignee=assignee, note=payload.note))
 
 

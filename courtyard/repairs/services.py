@@ -198,6 +198,18 @@ def submit_from_portal(
 
 def _place(unit, building, estate):
     if unit is not None:
+        if building is not None and building.pk != unit.building_id:
+            raise ValidationError(
+                {
+                    "unit": ValidationError(
+                        _("The unit is not in this building."), code="wrong_building"
+                    )
+                }
+            )
+        if estate is not None and estate.pk != unit.estate_id:
+            raise ValidationError(
+                {"unit": ValidationError(_("The unit is not in this estate."), code="wrong_estate")}
+            )
         return unit.estate, unit.building
     if building is not None:
         if estate is not None and estate.pk != building.estate_id:
@@ -546,7 +558,7 @@ def _check_assignee(order, assignee):
                 )
             }
         )
-    if not user_scope(assignee).covers(order.estate_id, order.building_id):
+    if not staff_covering(order).filter(pk=assignee.pk).exists():
         raise ValidationError(
             {
                 "assignee": ValidationError(
@@ -890,18 +902,30 @@ def technicians():
     )
 
 
+def staff_covering(order):
+    """Active staff whose data scope covers the order's place (its estate, or its building):
+    who may be named on the order, e.g. as its assignee — anyone else answers as if they did
+    not exist. ``Scope.covers`` of their live scope grants, in SQL."""
+    from courtyard.accounts.choices import ScopeKind
+    from courtyard.accounts.models import ScopeGrant
+
+    covering = Q(kind=ScopeKind.ALL) | Q(estates=order.estate_id)
+    if order.building_id is not None:
+        covering |= Q(buildings=order.building_id)
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    grants = ScopeGrant.objects.filter(live).filter(covering)
+    return get_user_model().objects.filter(
+        Q(is_superuser=True) | Q(pk__in=grants.values("user_id")), is_active=True, kind="staff"
+    )
+
+
 def technician_candidates(order):
     """Technicians whose data scope covers the order's unit: (user, skills, open_load,
     suggested), best first. The suggestion: the lightest open load among those whose skills
     cover the category. A fixed number of queries, whatever the number of technicians."""
-    from courtyard.accounts.models import ScopeGrant
-
-    now = timezone.now()
-    grants = ScopeGrant.objects.filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    ).prefetch_related("estates", "buildings")
     users = list(
         technicians()
+        .filter(pk__in=staff_covering(order).values("pk"))
         .annotate(
             open_load=Count(
                 "assigned_work_orders",
@@ -910,7 +934,6 @@ def technician_candidates(order):
             )
         )
         .prefetch_related(
-            Prefetch("scope_grants", queryset=grants, to_attr="live_grants"),
             Prefetch(
                 "repair_skills",
                 queryset=TechnicianSkill.objects.select_related("category"),
@@ -921,9 +944,6 @@ def technician_candidates(order):
     )
     result = []
     for user in users:
-        user._courtyard_scope = _scope_of(user.live_grants)
-        if not user_scope(user).covers(order.estate_id, order.building_id):
-            continue
         skills = [row.category for row in user.skill_rows]
         result.append((user, skills, user.open_load))
     skilled = [c for c in result if any(s.pk == order.category_id for s in c[1])]

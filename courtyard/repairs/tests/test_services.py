@@ -102,6 +102,32 @@ def test_create_refusals(clerk, unit, other_unit, water, categories):
     assert not WorkOrder.objects.exists()
 
 
+def test_the_unit_of_an_order_agrees_with_the_building_and_estate_named(clerk, unit, water):
+    from tests.factories import BuildingFactory, EstateFactory
+
+    other_building = BuildingFactory(estate=unit.estate)
+    with pytest.raises(ValidationError) as error:
+        services.create_work_order(
+            clerk, category=water, description="x", unit=unit, building=other_building
+        )
+    assert error.value.error_dict["unit"][0].code == "wrong_building"
+    with pytest.raises(ValidationError) as error:
+        services.create_work_order(
+            clerk, category=water, description="x", unit=unit, estate=EstateFactory()
+        )
+    assert error.value.error_dict["unit"][0].code == "wrong_estate"
+    assert not WorkOrder.objects.exists()
+    order = services.create_work_order(
+        clerk,
+        category=water,
+        description="x",
+        unit=unit,
+        building=unit.building,
+        estate=unit.estate,
+    )
+    assert order.unit == unit
+
+
 def test_photos_are_checked_by_content_and_counted(clerk, unit, water):
     fake = SimpleUploadedFile("leak.png", b"not an image at all", content_type="image/png")
     with pytest.raises(ValidationError) as error:
@@ -288,6 +314,24 @@ def test_dispatch_only_to_a_technician_in_scope(new_order, clerk, other_unit):
         services.dispatch(clerk, new_order, assignee=far)
     new_order.refresh_from_db()
     assert new_order.status == S.SUBMITTED and new_order.assignee is None
+
+
+def test_the_staff_covering_an_order_are_those_whose_live_scope_reaches_it(
+    new_order, unit, tech, other_unit
+):
+    from courtyard.accounts.models import ScopeGrant
+    from tests.factories import make_user
+
+    local = make_user("local", buildings=[unit.building])
+    far = make_user("far", *TECH_PERMS, estates=[other_unit.estate])
+    lapsed = make_user("lapsed", estates=[unit.estate])
+    ScopeGrant.objects.filter(user=lapsed).update(expires_at=timezone.now() - timedelta(hours=1))
+    everywhere = make_user("everywhere")
+    resident = make_user("13900000001", kind="resident", estates=[unit.estate])
+    root = make_user("root", superuser=True, all_estates=False)
+    covering = set(services.staff_covering(new_order))
+    assert {tech, local, everywhere, root} <= covering
+    assert not {far, lapsed, resident} & covering
 
 
 def test_a_technician_starts_and_completes_only_their_own(new_order, clerk, tech, tech2):
