@@ -7,11 +7,11 @@ parents' ids; writes go through the same services as the web pages.
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
 
 from . import selectors, services
@@ -27,20 +27,12 @@ EntranceQuery = filter_query(EntranceFilterSet)
 UnitQuery = filter_query(UnitFilterSet)
 
 
-def _parent(queryset, pk):
-    """A parent named in a payload; the service answers 404 when it lies outside the scope."""
-    found = queryset.filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
-
-
-def _with_parent(changes, name, queryset):
+def _with_parent(user, changes, name, source):
     """Replace a parent id in PATCH changes by the record; null means "leave it"."""
     if changes.get(name) is None:
         changes.pop(name, None)
     else:
-        changes[name] = _parent(queryset, changes[name])
+        changes[name] = resolve(user, source, changes[name])
     return changes
 
 
@@ -150,7 +142,7 @@ def list_buildings(request, filters: Query[BuildingQuery]):
 @api_access("estates.add_building")
 def create_building(request, payload: BuildingIn):
     data = payload.dict()
-    data["estate"] = _parent(Estate.objects, data["estate"])
+    data["estate"] = resolve(request.user, Estate, data["estate"])
     return Status(201, services.create_building(request.user, **data))
 
 
@@ -164,7 +156,7 @@ def get_building(request, pk: int):
 @api_access("estates.change_building")
 def update_building(request, pk: int, payload: BuildingPatch):
     building = get_for_action(Building.objects.all(), request.user, "change", pk=pk)
-    changes = _with_parent(payload.dict(exclude_unset=True), "estate", Estate.objects)
+    changes = _with_parent(request.user, payload.dict(exclude_unset=True), "estate", Estate)
     return services.update_building(request.user, building, **changes)
 
 
@@ -216,7 +208,7 @@ def list_entrances(request, filters: Query[EntranceQuery]):
 @router.post("/entrances", response={201: EntranceOut})
 @api_access("estates.add_entrance")
 def create_entrance(request, payload: EntranceIn):
-    building = _parent(Building.objects, payload.building)
+    building = resolve(request.user, Building, payload.building)
     return Status(201, services.create_entrance(request.user, building=building, name=payload.name))
 
 
@@ -230,7 +222,7 @@ def get_entrance(request, pk: int):
 @api_access("estates.change_entrance")
 def update_entrance(request, pk: int, payload: EntrancePatch):
     entrance = get_for_action(Entrance.objects.all(), request.user, "change", pk=pk)
-    changes = _with_parent(payload.dict(exclude_unset=True), "building", Building.objects)
+    changes = _with_parent(request.user, payload.dict(exclude_unset=True), "building", Building)
     return services.update_entrance(request.user, entrance, **changes)
 
 
@@ -308,7 +300,8 @@ def list_units(request, filters: Query[UnitQuery]):
 @api_access("estates.add_unit")
 def create_unit(request, payload: UnitIn):
     data = payload.dict()
-    data["entrance"] = _parent(Entrance.objects.select_related("building"), data["entrance"])
+    entrances = Entrance.objects.select_related("building")
+    data["entrance"] = resolve(request.user, entrances, data["entrance"])
     return Status(201, services.create_unit(request.user, **data))
 
 
@@ -325,7 +318,7 @@ def update_unit(request, pk: int, payload: UnitPatch):
         selectors.visible_units(request.user, "change"), request.user, "change", pk=pk
     )
     entrances = Entrance.objects.select_related("building")
-    changes = _with_parent(payload.dict(exclude_unset=True), "entrance", entrances)
+    changes = _with_parent(request.user, payload.dict(exclude_unset=True), "entrance", entrances)
     return services.update_unit(request.user, unit, **changes)
 
 

@@ -14,7 +14,8 @@ from ninja.pagination import paginate
 
 from courtyard.core import approvals, privacy
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
-from courtyard.core.scoping import get_for_action, user_scope
+from courtyard.core.references import resolve
+from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Unit
 
 from . import selectors, services
@@ -217,16 +218,6 @@ class ArchiveIn(Schema):
     reason: str = ""
 
 
-def _scoped_unit(user, pk):
-    """A unit named in a payload, found by the data scope (the service answers 404 outside)."""
-    from django.http import Http404
-
-    unit = Unit.objects.select_related("estate", "building", "entrance").filter(pk=pk).first()
-    if unit is None or not user_scope(user).covers(unit.estate_id, unit.building_id):
-        raise Http404
-    return unit
-
-
 @router.get("/residents", response=list[ResidentOut])
 @api_access("residents.view_resident")
 @paginate(ResidentPagination)
@@ -248,7 +239,8 @@ def get_resident(request, pk: int):
 def create_resident(request, payload: RegistrationIn):
     """Submit a registration for approval; it takes effect on the final approval."""
     data = payload.dict()
-    unit = _scoped_unit(request.user, data.pop("unit"))
+    units = Unit.objects.select_related("estate", "building", "entrance")
+    unit = resolve(request.user, units, data.pop("unit"))
     members = [services.PersonInput(role=Role.MEMBER, **member) for member in data.pop("members")]
     main = services.PersonInput(
         **{k: data.pop(k) for k in ("role", "name", "kind", "company_name", "id_number")},

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import StyledForm
+from courtyard.core.references import referable
 from courtyard.estates.models import Building, Entrance, Estate, Unit
 
 from .choices import MAIN_ROLES, DocumentPurpose, ResidentKind, Role, VehicleKind
@@ -59,9 +60,10 @@ class UnitPickerMixin:
         # Each select is narrowed by the one before: the short name is enough.
         self.fields["building"].label_from_instance = lambda building: building.name
         self.fields["entrance"].label_from_instance = lambda entrance: entrance.name
-        buildings = _scoped(Building.objects.all(), user)
-        entrances = _scoped(Entrance.objects.all(), user)
-        units = _scoped(Unit.objects.select_related("entrance"), user)
+        # Named by the data scope, whatever the rights on the register (core.references).
+        buildings = referable(user, Building)
+        entrances = referable(user, Entrance)
+        units = referable(user, Unit.objects.select_related("entrance"))
         estate = self._picked("estate", self.fields["estate"].queryset)
         building = self._picked("building", buildings)
         entrance = self._picked("entrance", entrances)
@@ -103,14 +105,6 @@ class UnitPickerMixin:
             return queryset.get(pk=value)
         except (queryset.model.DoesNotExist, ValueError, TypeError):
             return None
-
-
-def _scoped(queryset, user):
-    """Rows in the user's data scope, whatever their function permissions on the register."""
-    from courtyard.core.scoping import scope_q, user_scope
-
-    q = scope_q(queryset.model, user_scope(user))
-    return queryset if q is None else queryset.filter(q)
 
 
 class RegistrationForm(UnitPickerMixin, StyledForm):
@@ -321,7 +315,8 @@ class VehicleForm(StyledForm):
 
 
 class MemberAddForm(StyledForm):
-    """A household member joins one of the person's units at once."""
+    """A household member joins one of the person's units at once (of those the user may
+    name: a person may also live in an estate outside the user's scope)."""
 
     unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Unit"))
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -330,9 +325,9 @@ class MemberAddForm(StyledForm):
     phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
     move_in = forms.DateField(label=_("Move-in date"), widget=DATE, required=False)
 
-    def __init__(self, *args, units, **kwargs):
+    def __init__(self, *args, units, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units
+        self.fields["unit"].queryset = referable(user, units)
         self.fields["unit"].label_from_instance = lambda unit: str(unit)
         self.style_fields()
 

@@ -137,7 +137,7 @@ class ResidentDetailView(ObjectDetailView):
             can_invite=user.has_perm("residents.invite_resident"),
             vehicle_form=VehicleForm(),
             move_out_form=MoveOutForm(),
-            member_form=MemberAddForm(units=_units_queryset(current_units))
+            member_form=MemberAddForm(units=_units_queryset(current_units), user=user)
             if current_units
             else None,
             today=_today(),
@@ -387,7 +387,7 @@ def member_add(request, pk):
     units = _units_queryset(
         [o.unit for o in resident.occupancies.filter(status=OccupancyStatus.CURRENT)]
     )
-    form = MemberAddForm(request.POST, units=units)
+    form = MemberAddForm(request.POST, units=units, user=request.user)
     if not form.is_valid():
         messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
         return redirect(resident.get_absolute_url())
