@@ -25,7 +25,10 @@ from courtyard.core.access import STAFF
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
+from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
+from courtyard.estates.models import Building, Estate, Unit
+from courtyard.residents.models import Resident
 
 from . import selectors, services
 from .audience import audience_count, audience_warning
@@ -34,7 +37,7 @@ from .filters import NoticeFilterSet
 from .models import Notice
 
 router = Router(tags=["notices"])
-AUDIENCE_FIELDS = ("estates", "buildings", "units", "residents")
+AUDIENCE_MODELS = {"estates": Estate, "buildings": Building, "units": Unit, "residents": Resident}
 
 
 class NoticeApiFilterSet(NoticeFilterSet):
@@ -260,10 +263,15 @@ def _aware(value):
     return value
 
 
-def _draft_data(data):
+def _draft_data(user, data):
+    """The payload for the service: times made aware, the audience's ids as records found
+    through the data scope (one outside it is a 404, as if it did not exist)."""
     for name in ("effective_from", "effective_to"):
         if name in data:
             data[name] = _aware(data[name])
+    for name, model in AUDIENCE_MODELS.items():
+        if data.get(name) is not None:
+            data[name] = resolve_many(user, model, data[name])
     return data
 
 
@@ -314,7 +322,7 @@ def list_notices(request, filters: Query[NoticeQuery]):
 @router.post("/notices", response={201: NoticeDetailOut})
 @api_access("notices.add_notice")
 def create_notice(request, payload: NoticeIn):
-    notice = services.create_notice(request.user, **_draft_data(payload.dict()))
+    notice = services.create_notice(request.user, **_draft_data(request.user, payload.dict()))
     return Status(201, _detail(notice))
 
 
@@ -333,7 +341,8 @@ def update_notice(request, pk: int, payload: NoticePatch):
         for name, value in payload.dict(exclude_unset=True).items()
         if value is not None or name == "effective_to"
     }
-    return _detail(services.update_notice(request.user, notice, **_draft_data(changes)))
+    changes = _draft_data(request.user, changes)
+    return _detail(services.update_notice(request.user, notice, **changes))
 
 
 @router.delete("/notices/{pk}", response={204: None})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from courtyard.core.references import referable
 from courtyard.core.scoping import user_scope
 from courtyard.estates.models import Building, Estate, Unit
 from courtyard.residents.choices import OccupancyStatus
@@ -170,7 +171,7 @@ def check(actor, audience):
     field = TARGET_FIELD.get(audience.kind)
     scope = user_scope(actor)
     if field == "residents":
-        _check_residents(audience, estates, scope)
+        _check_residents(actor, audience, estates, scope)
     elif field is not None:
         _check_places(audience, field, estates, scope)
     if not covers(scope, audience, estates):
@@ -195,12 +196,15 @@ def _check_places(audience, field, estates, scope):
         _fail(field, _("A place chosen is outside your data scope."), "out_of_scope")
 
 
-def _check_residents(audience, estates, scope):
+def _check_residents(actor, audience, estates, scope):
     if not audience.target_ids:
         _fail("residents", _("Choose at least one resident."), "required")
     known = set(Resident.objects.filter(pk__in=audience.target_ids).values_list("pk", flat=True))
     if known != set(audience.target_ids):
         _fail("residents", _("A resident chosen does not exist."), "invalid")
+    # Refused before anyone is named below: a name from outside the scope must not show.
+    if referable(actor, Resident).filter(pk__in=known).count() != len(known):
+        _fail("residents", _("A resident chosen is outside your data scope."), "out_of_scope")
     homes = Occupancy.objects.filter(
         resident_id__in=known, estate_id__in=estates, status=OccupancyStatus.CURRENT
     ).values_list("resident_id", "estate_id", "building_id")

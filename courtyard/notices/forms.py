@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 from courtyard.core.estate_model import estates_for
 from courtyard.core.files import DOCUMENT_KINDS, IMAGE_KINDS, validate_upload
 from courtyard.core.forms import StyledForm
-from courtyard.core.scoping import scope_q, user_scope
+from courtyard.core.references import referable
 from courtyard.estates.models import Building, Unit
 from courtyard.residents.models import Resident
 
@@ -28,12 +28,6 @@ MAX_FILES = 10
 DATETIME = forms.DateTimeInput(
     attrs={"type": "datetime-local", "step": 60}, format="%Y-%m-%dT%H:%M"
 )
-
-
-def scoped(queryset, user):
-    """Rows in the user's data scope, whatever their rights on the estate register."""
-    q = scope_q(queryset.model, user_scope(user))
-    return queryset if q is None else queryset.filter(q)
 
 
 def ids(values):
@@ -108,12 +102,13 @@ class AudienceForm(StyledForm):
         self.user = user
         fields = self.fields
         fields["estates"].queryset = estates_for(user)
-        fields["buildings"].queryset = scoped(Building.objects.all(), user).order_by(
-            "estate__name", "name"
+        # Named by the data scope (core.references), whatever the rights on the register; the
+        # service checks that each place and person lies in the chosen estates.
+        fields["buildings"].queryset = referable(user, Building).order_by("estate__name", "name")
+        fields["units"].queryset = referable(
+            user, Unit.objects.select_related("building", "entrance")
         )
-        fields["units"].queryset = scoped(Unit.objects.select_related("building", "entrance"), user)
-        # The service checks that each person lives in the estates and in the scope.
-        fields["residents"].queryset = Resident.objects.all()
+        fields["residents"].queryset = referable(user, Resident)
 
     def value_ids(self, name):
         """The ids chosen in ``name``, as submitted (or as first shown)."""
@@ -143,7 +138,7 @@ class AudienceForm(StyledForm):
 
     def chosen_residents(self):
         wanted = self.value_ids("residents")
-        found = Resident.objects.filter(pk__in=wanted)
+        found = self.fields["residents"].queryset.filter(pk__in=wanted)
         return sorted(found, key=lambda person: wanted.index(person.pk))
 
     def audience_kwargs(self):

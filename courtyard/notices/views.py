@@ -31,6 +31,7 @@ from courtyard.core.generic import (
     apply_service_errors,
     xlsx_response,
 )
+from courtyard.core.references import referable
 from courtyard.core.scoping import restrict
 from courtyard.core.timeline import events_for, record_event
 
@@ -55,7 +56,6 @@ from .forms import (
     StartFromTemplateForm,
     WithdrawForm,
     ids,
-    scoped,
 )
 from .jobs import EXPORT_UNREAD, unread_workbook
 from .models import Notice, NoticeComment, NoticeTemplate
@@ -388,9 +388,9 @@ def search_people(form, estates, query):
     from courtyard.residents.choices import OccupancyStatus
     from courtyard.residents.models import Occupancy
 
-    homes = scoped(
-        Occupancy.objects.filter(status=OccupancyStatus.CURRENT, estate_id__in=estates),
+    homes = referable(
         form.user,
+        Occupancy.objects.filter(status=OccupancyStatus.CURRENT, estate_id__in=estates),
     )
     match = Q(resident__name__icontains=query) | Q(unit__room_no=query)
     if query.isdigit() and len(query) >= 4:

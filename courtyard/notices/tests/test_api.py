@@ -64,8 +64,9 @@ def test_create_refuses_bad_input_with_field_codes(api, author, estate, other_es
     assert response.status_code == 400
     assert response.json()["code"] == "end_before_start"
     assert "effective_to" in response.json()["errors"]
+    # An estate outside the scope is not found, as if it did not exist.
     response = api(author).post(URL, payload(other_estate))
-    assert response.status_code == 400 and response.json()["code"] == "out_of_scope"
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
     response = api(author).post(URL, payload(estate, category="gossip"))
     assert response.status_code == 400 and response.json()["code"] == "invalid_request"
     assert not Notice.objects.exists()

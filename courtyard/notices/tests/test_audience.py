@@ -125,6 +125,13 @@ def test_residents_must_live_in_the_chosen_estates(manager, estate, people):
     assert "赵强" in error.value.error_dict["residents"][0].message
 
 
+def test_a_resident_outside_the_authors_scope_is_refused_without_their_name(author, estate, people):
+    with pytest.raises(ValidationError) as error:
+        draft(author, estate, audience_kind=K.RESIDENTS, residents=[people["outsider"]])
+    assert field_codes(error.value)["residents"] == ["out_of_scope"]
+    assert "赵强" not in error.value.error_dict["residents"][0].message
+
+
 def test_an_unknown_kind_is_refused(author, estate):
     with pytest.raises(ValidationError) as error:
         draft(author, estate, audience_kind="everyone")
