@@ -166,6 +166,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "courtyard.accounts.views.lockout_response"
 AXES_WHITELIST_CALLABLE = "courtyard.accounts.throttling.is_known_device"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "courtyard.accounts.services.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 SESSION_COOKIE_AGE = 60 * 60 * 12
@@ -176,7 +177,9 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+# Behind a reverse proxy: HTTPS and the client's address come from the headers it sets.
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

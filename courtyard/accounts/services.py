@@ -4,6 +4,7 @@ Every function takes the acting user (or the request, for sign-in events) first 
 its writes in one transaction.
 """
 
+import ipaddress
 import math
 import re
 import secrets
@@ -42,8 +43,20 @@ CODE_RESEND_INTERVAL = timedelta(seconds=60)
 
 
 def client_ip(request):
+    """The client's address, for the security log and the per-address limits.
+
+    Behind the reverse proxy (``BEHIND_PROXY``) every request comes from the proxy, so the
+    address is the one the proxy appended to X-Forwarded-For: the last entry, the only one a
+    client cannot forge. Otherwise, and when that entry is not an address, REMOTE_ADDR.
+    """
     if request is None:
         return None
+    if settings.BEHIND_PROXY:
+        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(appended))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -366,3 +366,31 @@ def test_an_api_client_that_keeps_its_cookie_is_a_known_device():
     lock("admin")
     assert Client().post(API_LOGIN, payload, content_type="application/json").status_code == 403
     assert app.post(API_LOGIN, payload, content_type="application/json").status_code == 200
+
+
+PROXY = "10.0.0.2"
+
+
+def test_behind_the_proxy_each_client_is_counted_by_the_address_the_proxy_saw(settings):
+    """Behind a reverse proxy every request comes from the proxy: counting REMOTE_ADDR would
+    let one attacker keep the whole company from signing in."""
+    settings.BEHIND_PROXY = True
+    make_user("clerk")
+    # The attacker forges an X-Forwarded-For entry; the proxy appends the real address.
+    attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{OFFICE}, {ATTACKER}")
+    for number in range(20):
+        assert sign_in(attacker, f"user{number}", "Guess#0000").status_code == 400
+    assert sign_in(attacker, "clerk").status_code == 429
+    colleague = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=OFFICE)
+    assert sign_in(colleague, "clerk").status_code == 302
+    event = SecurityEvent.objects.filter(kind=SecurityEventKind.LOGIN_FAILED).first()
+    assert event.ip_address == ATTACKER
+
+
+def test_without_the_proxy_setting_forwarded_headers_are_ignored(settings):
+    settings.BEHIND_PROXY = False
+    request = RequestFactory().get("/", REMOTE_ADDR=OFFICE, HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert services.client_ip(request) == OFFICE
+    settings.BEHIND_PROXY = True
+    garbage = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="unknown")
+    assert services.client_ip(garbage) == PROXY
