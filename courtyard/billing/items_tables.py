@@ -1,6 +1,7 @@
 """Tables of charge items and parking spaces; their columns are also the export columns."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.tables import Column, Table
 
@@ -34,7 +35,7 @@ class ChargeItemTable(Table):
     default_order = ("sort_order", "code")
 
     name = Column(label=_("Name"), link=True)
-    code = Column(label=_("Code"))
+    code = Column(label=pgettext_lazy("identifier", "Code"))
     kind = Column(label=_("Kind"))
     pricing = Column(label=_("Pricing rule"))
     default_rate = DefaultRateColumn(label=_("Default rate"), orderable=False)

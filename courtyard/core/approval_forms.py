@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .forms import StyledForm
 
@@ -12,7 +13,7 @@ class ApproveForm(StyledForm):
 
     level = forms.IntegerField(widget=forms.HiddenInput)
     comment = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("approval", "Comment"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),

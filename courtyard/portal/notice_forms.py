@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.forms import StyledForm
 from courtyard.notices.choices import COMMENT_MAX_LENGTH
@@ -11,7 +12,7 @@ class CommentForm(StyledForm):
     """A reader's comment: plain text (the service sanitises it and checks its length)."""
 
     body = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("announcement", "Comment"),
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("Write a comment…")}),
     )

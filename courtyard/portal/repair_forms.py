@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.forms import StyledForm
 from courtyard.repairs.choices import MAX_PHOTOS, Urgency
@@ -98,7 +99,7 @@ class RateForm(StyledForm):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("Comment"),
+        label=pgettext_lazy("repair rating", "Comment"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
