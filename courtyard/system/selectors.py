@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -77,9 +79,15 @@ def readable_changes(entries, viewer):
     wanted = {}  # related model -> set of primary keys
     for entry in entries:
         model = entry.content_type.model_class()
+        # A generic relation (an approval's subject) points at records of several kinds: its
+        # object id is resolved in the model its content type names, value by value.
+        entry.generic_keys = _generic_keys(model, entry.changes or {})
+        for keys in entry.generic_keys.values():
+            for related, value in keys:
+                if related is not None and value not in EMPTY:
+                    wanted.setdefault(related, set()).add(value)
         for name, values in (entry.changes or {}).items():
             field = _field(model, name)
-            # Concrete keys only: a generic relation (an approval's subject) has no model.
             if (
                 field is not None
                 and field.concrete
@@ -87,7 +95,7 @@ def readable_changes(entries, viewer):
                 and isinstance(values, list)
             ):
                 wanted.setdefault(field.related_model, set()).update(
-                    v for v in values if v not in (None, "None", "")
+                    v for v in values if v not in EMPTY
                 )
     parameter_labels = {p.key: str(p.label) for p in parameters.registered()}
     template_labels = {t.key: str(t.label) for t in message_templates.registered()}
@@ -97,7 +105,7 @@ def readable_changes(entries, viewer):
         for pk in pks:
             try:
                 valid.add(model._meta.pk.to_python(pk))
-            except Exception:  # a legacy value that is not a key: shown as stored
+            except ValidationError:  # a legacy value that is not a key: shown as stored
                 continue
         resolved[model] = {str(k): str(v) for k, v in model._base_manager.in_bulk(valid).items()}
     for entry in entries:
@@ -113,7 +121,10 @@ def readable_changes(entries, viewer):
         for name, values in (entry.changes or {}).items():
             if name in masked:
                 values = [privacy.mask_phone(v) for v in values]
-            row = _change_row(model, name, values, resolved)
+            if name in entry.generic_keys:
+                row = _generic_row(entry.generic_keys[name], resolved)
+            else:
+                row = _change_row(model, name, values, resolved)
             # A creation lists what was filled in, not every empty field.
             if row is not None and not (entry.action == LogEntry.Action.CREATE and row[2] == "—"):
                 entry.rows.append(row)
@@ -122,15 +133,60 @@ def readable_changes(entries, viewer):
 
 # Bookkeeping fields that say nothing the entry's time and actor do not already say.
 NOT_SHOWN = {"id", "created_at", "updated_at", "created_by", "password"}
+# How auditlog stores "no value".
+EMPTY = (None, "None", "")
 
 
 def _field(model, name):
+    """The model's field ``name``, or None for a field since removed (old entries keep it)."""
     if model is None:
         return None
     try:
         return model._meta.get_field(name)
-    except Exception:
+    except FieldDoesNotExist:
         return None
+
+
+def _generic_keys(model, changes):
+    """{object id field: [(model, old id), (model, new id)]} for each generic relation of
+    ``model`` whose object id the entry records."""
+    keys = {}
+    for relation in model._meta.private_fields if model is not None else ():
+        if isinstance(relation, GenericForeignKey) and relation.fk_field in changes:
+            types = _pair(changes.get(relation.ct_field))
+            ids = _pair(changes[relation.fk_field])
+            keys[relation.fk_field] = [
+                (_model_of_type(t), i) for t, i in zip(types, ids, strict=True)
+            ]
+    return keys
+
+
+def _pair(values):
+    return ((list(values) if isinstance(values, list) else []) + [None, None])[:2]
+
+
+def _model_of_type(type_id):
+    if type_id in EMPTY:
+        return None
+    try:
+        return ContentType.objects.get_for_id(int(type_id)).model_class()
+    except (ValueError, ContentType.DoesNotExist):  # a content type since removed
+        return None
+
+
+def _generic_row(keys, resolved):
+    (old_model, old), (new_model, new) = keys
+    return (
+        _("Record"),
+        _shown_key(old_model, old, resolved),
+        _shown_key(new_model, new, resolved),
+    )
+
+
+def _shown_key(model, value, resolved):
+    if value in EMPTY:
+        return "—"
+    return resolved.get(model, {}).get(str(value), f"#{value}")
 
 
 def _change_row(model, name, values, resolved):
@@ -146,7 +202,7 @@ def _change_row(model, name, values, resolved):
 
 
 def _shown(field, value, resolved):
-    if value in (None, "None", ""):
+    if value in EMPTY:
         return "—"
     if field is None:
         return str(value)
@@ -157,7 +213,7 @@ def _shown(field, value, resolved):
                 moment = moment.replace(tzinfo=UTC)
             return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
     if field.many_to_one:
-        return resolved.get(field.related_model, {}).get(str(value), f"#{value}")
+        return _shown_key(field.related_model, value, resolved)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field.get_internal_type() == "BooleanField":

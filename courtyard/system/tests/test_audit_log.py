@@ -9,6 +9,7 @@ from courtyard.accounts.choices import SecurityEventKind
 from courtyard.accounts.models import Department, SecurityEvent
 from courtyard.core.audit import change_source
 from courtyard.estates.models import Estate
+from courtyard.system.selectors import readable_changes
 from tests.factories import EstateFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +93,56 @@ def test_security_tab_lists_and_filters_events(client, auditor, django_assert_ma
     assert "guess1" not in only_logins and "auditor" in only_logins
     by_name = client.get(URL, {"tab": "security", "username": "guess7"}).content.decode()
     assert "guess7" in by_name and "guess8" not in by_name
+
+
+def _sample(field, home):
+    """A stored value of ``field`` as auditlog writes it (strings, keys as text)."""
+    if field.many_to_one:
+        return str(home.pk) if isinstance(home, field.related_model) else "1"
+    if field.choices:
+        return str(field.flatchoices[0][0])
+    return {
+        "BooleanField": "True",
+        "DateTimeField": "2026-01-02 03:04:05+00:00",
+        "DateField": "2026-01-02",
+    }.get(field.get_internal_type(), "7")
+
+
+def test_entries_of_every_registered_kind_are_shown(client, auditor):
+    """Every model the audit log records, with a change of every field; approval requests
+    (a generic relation) name their subject whichever kind it is."""
+    from auditlog.registry import auditlog
+
+    estate = EstateFactory(name="翠湖花园")
+    department = Department.objects.create(name="工程部")
+    LogEntry.objects.all().delete()  # their own creation entries name them too
+    for model in auditlog.get_models():
+        fields = [f for f in model._meta.concrete_fields if f.name != "id"]
+        changes = {f.name: ["None", _sample(f, estate)] for f in fields}
+        changes["not_a_field_any_more"] = ["a", "b"]
+        LogEntry.objects.create(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk="1",
+            object_repr=f"{model.__name__} one",
+            action=LogEntry.Action.UPDATE,
+            changes=changes,
+        )
+    request_type = ContentType.objects.get(app_label="core", model="approvalrequest")
+    approval_entries = [
+        LogEntry.objects.create(
+            content_type=request_type,
+            object_pk="2",
+            object_repr="an approval",
+            action=LogEntry.Action.CREATE,
+            changes={
+                "content_type": ["None", str(ContentType.objects.get_for_model(subject).pk)],
+                "object_id": ["None", str(subject.pk)],
+            },
+        )
+        for subject in (estate, department)
+    ]
+    pages = [client.get(URL, {"page": n}) for n in (1, 2, 3)]
+    assert [response.status_code for response in pages] == [200, 200, 200]
+    shown = [entry.rows for entry in readable_changes(approval_entries, auditor)]
+    assert shown[0][-1][1:] == ("—", "翠湖花园")
+    assert shown[1][-1][1:] == ("—", "工程部")
