@@ -301,6 +301,9 @@ def _code_hash(user, code):
 def issue_one_time_code(user, purpose, channel, ttl):
     """A fresh code for ``user`` (stored hashed, replacing the unused ones), or None when the
     last one was sent less than a minute ago. Call inside a transaction; send what it returns."""
+    # Two requests at once each saw no recent code and both sent one: the account's row lock
+    # makes the second wait for the first and then find its code.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     now = timezone.now()
     codes = OneTimeCode.objects.filter(user=user, purpose=purpose)
     if codes.filter(created_at__gt=now - CODE_RESEND_INTERVAL).exists():

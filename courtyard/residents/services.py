@@ -312,6 +312,9 @@ def _person_for(actor, person):
             Resident.objects.filter(id_number_hash=person.id_hash).order_by("archived_at").first()
         )
     if existing is not None:
+        # Locked and read afresh (callers are inside their transaction): an archive of the
+        # person under way finishes first, and what follows sees the person archived.
+        existing = Resident.objects.select_for_update().get(pk=existing.pk)
         # The record is the person's; fill in contact details it lacks, change nothing else.
         changed = []
         for name in ("phone", "email", "emergency_contact", "emergency_phone"):
@@ -496,12 +499,15 @@ def archive_resident(actor, resident, reason=""):
     """Delete = archive: only after every move-out, and when every archive check passes."""
     require_action(actor, Resident, "delete")
     check_in_scope(actor, resident)
-    if resident.archived_at is not None:
-        raise StateConflict(_("This person is already in the history residents."))
-    refusals = archive_refusals(resident)
-    if refusals:
-        raise StateConflict(" ".join(refusals), code="still_resident")
     with transaction.atomic():
+        # Checked under the person's row lock: a move-in or a second archive waits for this
+        # one and then sees the person archived; none slips in between the check and the act.
+        resident = Resident.objects.select_for_update().get(pk=resident.pk)
+        if resident.archived_at is not None:
+            raise StateConflict(_("This person is already in the history residents."))
+        refusals = archive_refusals(resident)
+        if refusals:
+            raise StateConflict(" ".join(refusals), code="still_resident")
         resident.archived_at = timezone.now()
         resident.archived_by = actor
         resident.archive_reason = (reason or "").strip()[:255]

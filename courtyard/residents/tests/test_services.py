@@ -257,6 +257,17 @@ def test_move_out_empties_the_unit_and_then_archive_works(clerk, unit):
     assert owner.status == "archived" and owner.archived_by == clerk
 
 
+def test_a_person_archived_meanwhile_is_not_archived_twice(clerk, unit):
+    owner = register(clerk, unit).resident
+    services.end_occupancy(clerk, Occupancy.objects.get(resident=owner), TODAY)
+    seen_by_second_clerk = Resident.objects.get(pk=owner.pk)
+    services.archive_resident(clerk, owner, "已售房")
+    with pytest.raises(StateConflict):
+        services.archive_resident(clerk, seen_by_second_clerk, "另一个理由")
+    owner.refresh_from_db()
+    assert owner.archive_reason == "已售房"
+
+
 def test_a_unit_stays_occupied_while_someone_lives_there(clerk, unit):
     register(clerk, unit, members=[person("李娜", role="member", sequence=2, phone="")])
     owner = Occupancy.objects.get(unit=unit, role="owner")
