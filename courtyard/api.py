@@ -15,6 +15,7 @@ from courtyard.portal.bill_api import router as portal_bills_router
 from courtyard.portal.notice_api import router as portal_notices_router
 from courtyard.portal.repair_api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
+from courtyard.repairs.categories_api import router as repair_categories_router
 from courtyard.repairs.report_api import router as repair_report_router
 from courtyard.residents.api import router as residents_router
 from courtyard.system.api import router as system_router
@@ -34,6 +35,7 @@ api.add_router("/", accounts_admin_router)
 api.add_router("/", estates_router)
 api.add_router("/", residents_router)
 api.add_router("/", repairs_router)
+api.add_router("/", repair_categories_router)
 api.add_router("/", portal_router)
 api.add_router("/", approvals_router)
 api.add_router("/", repair_report_router)

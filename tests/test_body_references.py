@@ -342,6 +342,12 @@ OPERATIONS = [
         lambda w: {"assignee": w.home.technician.pk},
         {"assignee": lambda w: w.away.technician.pk},
     ),
+    Operation(
+        "put",
+        "/technicians/{home.technician}/skills",
+        lambda w: {"categories": _ids(w.category, w.other_category)},
+        {"categories": lambda w: [w.category.pk, MISSING]},
+    ),
     # The portal's gate is the resident's own homes: another unit is refused as one that
     # does not exist, with the portal's codes.
     Operation(
@@ -502,6 +508,8 @@ NOT_REFERENCES = {
     ("POST", "/notices/{pk}/approve", "level"),
     ("POST", "/notices/{pk}/reject", "level"),
     ("POST", "/portal/work-orders/{order_id}/rate", "stars"),
+    ("POST", "/repair-categories", "sort_order"),
+    ("PATCH", "/repair-categories/{pk}", "sort_order"),
 }
 
 

@@ -241,8 +241,12 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
                 apply_service_errors(form, error)
             else:
                 messages.success(request, _("Saved."))
-                return redirect(saved.get_absolute_url())
+                return redirect(self.saved_url(saved))
         return self.render_form(form, obj, status=400)
+
+    def saved_url(self, saved):
+        """Where a successful save leads: the record's page."""
+        return saved.get_absolute_url()
 
 
 class ObjectDeleteView(ObjectViewMixin, TemplateView):

@@ -38,6 +38,16 @@ class RepairsConfig(AppConfig):
                 NavItem(
                     _("Repair statistics"), "repairs:statistics", "repairs.view_repair_statistics"
                 ),
+                NavItem(
+                    _("Repair categories"),
+                    "repairs:repaircategory_list",
+                    "repairs.view_repaircategory",
+                ),
+                NavItem(
+                    _("Technicians' skills"),
+                    "repairs:technicianskill_list",
+                    "repairs.view_technicianskill",
+                ),
             ],
         )
         home.register_card(views.repairs_card)

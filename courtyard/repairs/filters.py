@@ -10,7 +10,7 @@ from courtyard.core.forms import QuickSelect
 from courtyard.estates.models import Building, Estate
 
 from .choices import Source, Urgency
-from .models import RepairCategory, WorkOrder
+from .models import RepairCategory, TechnicianSkill, WorkOrder
 from .services import technicians
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -85,3 +85,53 @@ class WorkOrderFilterSet(BaseFilterSet):
         if not value:
             return queryset
         return queryset.filter(WorkOrder.overdue_q())
+
+
+class RepairCategoryFilterSet(BaseFilterSet):
+    search_fields = ("name", "code")
+    is_active = django_filters.BooleanFilter(
+        label=_("Active only"), widget=forms.CheckboxInput, method="filter_active"
+    )
+
+    class Meta:
+        model = RepairCategory
+        fields = ["q", "is_active"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=True) if value else queryset
+
+
+class TechnicianFilterSet(BaseFilterSet):
+    """The technicians' skills page: by name and by a category they cover (or none)."""
+
+    search_fields = ("full_name", "username")
+    category = django_filters.ModelChoiceFilter(
+        queryset=RepairCategory.objects.order_by("sort_order", "pk"),
+        label=_("Covers category"),
+        method="filter_category",
+        widget=QuickSelect,
+    )
+    without_skills = django_filters.BooleanFilter(
+        label=_("Without skills only"), widget=forms.CheckboxInput, method="filter_without"
+    )
+
+    class Meta:
+        model = User
+        fields = ["q", "category", "without_skills"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Whoever sets skills chooses among every category, as the work order filter does.
+        self.filters["category"].queryset = RepairCategory.objects.order_by("sort_order", "pk")
+        self.form.fields["q"].label = _("Name or username")
+
+    def filter_category(self, queryset, name, value):
+        if not value:
+            return queryset
+        skilled = TechnicianSkill.objects.filter(category=value).values("user_id")
+        return queryset.filter(pk__in=skilled)
+
+    def filter_without(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.exclude(pk__in=TechnicianSkill.objects.values("user_id"))

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from courtyard.core.forms import StyledForm
+from courtyard.core.forms import ScopedModelForm, StyledForm
 from courtyard.residents.forms import UnitPickerMixin
 
 from .choices import MAX_PHOTOS, Source, Urgency
@@ -197,3 +197,48 @@ class ReasonForm(StyledForm):
     reason = forms.CharField(
         label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class RepairCategoryForm(ScopedModelForm):
+    """报修类别: its name, place in the lists, whether completion needs a signature, active."""
+
+    class Meta:
+        model = RepairCategory
+        fields = ["name", "code", "sort_order", "requires_signature", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Other parts find the seeded categories by their code: it is fixed once created.
+            del self.fields["code"]
+        else:
+            self.fields["code"].required = False
+            self.fields["code"].help_text = _(
+                "Letters, digits and hyphens; left empty, one is made up. It cannot change later."
+            )
+        self.fields["sort_order"].help_text = _("Smaller numbers come first in the lists.")
+        self.fields["is_active"].help_text = _(
+            "An inactive category is offered for no new order and no technician; "
+            "the orders that have it keep it."
+        )
+        self.style_fields()
+
+
+class TechnicianSkillsForm(StyledForm):
+    """技师技能: the repair categories a technician covers (the dispatch page suggests them)."""
+
+    categories = forms.ModelMultipleChoiceField(
+        queryset=RepairCategory.objects.filter(is_active=True).order_by("sort_order", "pk"),
+        label=_("Repair categories covered"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Orders of these categories suggest this technician when dispatching."),
+    )
+
+    def __init__(self, data=None, files=None, *, instance, user, initial=None):
+        initial = {"categories": [row.category_id for row in instance.repair_skills.all()]}
+        super().__init__(data, initial=initial)
+        self.instance, self.user = instance, user
+
+    def service_kwargs(self):
+        return {"categories": list(self.cleaned_data["categories"])}

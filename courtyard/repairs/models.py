@@ -46,6 +46,9 @@ class RepairCategory(BaseModel):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("repairs:repaircategory_detail", args=[self.pk])
+
 
 @register
 class TechnicianSkill(BaseModel):

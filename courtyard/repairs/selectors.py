@@ -1,7 +1,7 @@
 """Reads of work orders, always through the scope gate, without a query per row."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core import privacy
@@ -10,7 +10,7 @@ from courtyard.core.scoping import restrict
 from courtyard.core.timeline import events_for
 
 from .choices import ASSIGNED_STATUSES, WorkOrderStatus
-from .models import FollowUp, WorkOrder
+from .models import FollowUp, TechnicianSkill, WorkOrder
 
 S = WorkOrderStatus
 RELATED = (
@@ -134,8 +134,30 @@ def timeline_of(order):
     return events_for(order)
 
 
+def with_skills(technicians):
+    """Technicians with their skills (``skill_rows``, categories joined) and their open
+    load: three queries for a page of them."""
+    return (
+        technicians.select_related("department")
+        .annotate(
+            open_load=Count(
+                "assigned_work_orders",
+                filter=Q(assigned_work_orders__status__in=ASSIGNED_STATUSES),
+                distinct=True,
+            )
+        )
+        .prefetch_related(
+            Prefetch(
+                "repair_skills",
+                queryset=TechnicianSkill.objects.select_related("category").order_by(
+                    "category__sort_order", "category_id"
+                ),
+                to_attr="skill_rows",
+            )
+        )
+    )
+
+
 def with_follow_up_count(queryset):
     """Annotate lists that show the number of follow-ups (no query per row)."""
-    from django.db.models import Count
-
     return queryset.annotate(follow_up_count=Count("follow_ups"))

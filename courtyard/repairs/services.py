@@ -34,7 +34,13 @@ from courtyard.core.choices import MessageChannel
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import IMAGE_KINDS, attach
 from courtyard.core.messaging import queue_message
-from courtyard.core.scoping import has_action, restrict, user_scope
+from courtyard.core.scoping import (
+    has_action,
+    require_action,
+    require_company_wide,
+    restrict,
+    user_scope,
+)
 from courtyard.core.timeline import record_event
 
 from . import hooks, rollup, selectors
@@ -976,21 +982,119 @@ def _scope_of(grants):
     return Scope(all_estates, frozenset(estates), frozenset(buildings))
 
 
+def technicians_for(user):
+    """The technicians whose skills ``user`` may see and set: those working somewhere in the
+    user's data scope (a live scope grant of all estates, or of an estate or a building
+    within it); everyone for an all-estates user."""
+    from courtyard.accounts.choices import ScopeKind
+    from courtyard.accounts.models import ScopeGrant
+
+    people = technicians()
+    scope = user_scope(user)
+    if scope.all_estates:
+        return people
+    working_there = (
+        Q(kind=ScopeKind.ALL)
+        | Q(estates__in=scope.estate_ids)
+        | Q(buildings__in=scope.building_ids)
+        | Q(buildings__estate__in=scope.estate_ids)
+    )
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    grants = ScopeGrant.objects.filter(live).filter(working_there)
+    return people.filter(Q(is_superuser=True) | Q(pk__in=grants.values("user_id")))
+
+
 def set_skills(actor, technician, categories):
-    """Set the categories a technician handles (supervisors: repairs.change_technicianskill)."""
+    """Set the categories a technician handles (supervisors: repairs.change_technicianskill).
+
+    A technician outside the actor's scope is not found; only active categories may be
+    given. Rows are created one by one so that each lands in the audit log."""
     if not has_action(actor, TechnicianSkill, "change") or actor.is_resident:
         raise PermissionDenied
+    if not technicians_for(actor).filter(pk=technician.pk).exists():
+        raise Http404
+    inactive = [c.name for c in categories if not c.is_active]
+    if inactive:
+        raise ValidationError(
+            {
+                "categories": ValidationError(
+                    _("No longer in use: %(names)s.") % {"names": "、".join(inactive)},
+                    code="inactive_category",
+                )
+            }
+        )
     wanted = {c.pk for c in categories}
     with transaction.atomic():
         TechnicianSkill.objects.filter(user=technician).exclude(category__in=wanted).delete()
         have = set(
             TechnicianSkill.objects.filter(user=technician).values_list("category", flat=True)
         )
-        TechnicianSkill.objects.bulk_create(
-            TechnicianSkill(user=technician, category_id=pk, created_by=actor)
-            for pk in wanted - have
-        )
+        for pk in sorted(wanted - have):
+            TechnicianSkill.objects.create(user=technician, category_id=pk, created_by=actor)
     return technician
+
+
+# Repair categories --------------------------------------------------------------------------
+
+CATEGORY_FIELDS = ("name", "sort_order", "is_active", "requires_signature")
+
+
+def create_repair_category(actor, *, name, code="", **values):
+    """A new repair category (company-wide: every estate's orders choose from the same list).
+    Without a code, one is made up: other parts find the seeded categories by theirs."""
+    require_action(actor, RepairCategory, "add")
+    require_company_wide(actor)
+    category = RepairCategory(created_by=actor, name=(name or "").strip(), code=code or "")
+    for field in CATEGORY_FIELDS[1:]:
+        if field in values:
+            setattr(category, field, values[field])
+    with transaction.atomic():
+        if not category.code:
+            category.code = _free_category_code()
+        _save_category(category)
+        record_event(category, actor, "created", _("Repair category created."))
+    return category
+
+
+def update_repair_category(actor, category, **changes):
+    """Rename, reorder, (de)activate a category; a deactivated one is offered for no new
+    order and no technician, while the orders that have it keep it. Its code never changes."""
+    require_action(actor, RepairCategory, "change")
+    require_company_wide(actor)
+    for field in CATEGORY_FIELDS:
+        if field in changes:
+            setattr(category, field, changes[field].strip() if field == "name" else changes[field])
+    with transaction.atomic():
+        _save_category(category)
+    return category
+
+
+def _free_category_code():
+    taken = set(RepairCategory.objects.values_list("code", flat=True))
+    number = RepairCategory.objects.count() + 1
+    while f"category-{number}" in taken:
+        number += 1
+    return f"category-{number}"
+
+
+def _save_category(category):
+    errors = {}
+    try:
+        category.clean_fields(exclude=["created_by"])
+    except ValidationError as error:
+        errors = {field: list(messages) for field, messages in error.error_dict.items()}
+    others = RepairCategory.objects.exclude(pk=category.pk)
+    if category.name and "name" not in errors and others.filter(name=category.name).exists():
+        errors["name"] = [
+            ValidationError(_("Another repair category has this name."), code="duplicate")
+        ]
+    if category.code and "code" not in errors and others.filter(code=category.code).exists():
+        errors["code"] = [
+            ValidationError(_("Another repair category has this code."), code="duplicate")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    category.save()
 
 
 # Messages -----------------------------------------------------------------------------------

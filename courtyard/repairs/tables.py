@@ -1,6 +1,7 @@
 """The work order table; its columns are also the columns of the Excel export."""
 
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -117,3 +118,37 @@ class WorkOrderTable(Table):
         """The page read ids first (see ``core.paging.IdsFirst``)."""
         number = self.request.GET.get("page", 1) if self.request else 1
         return Paginator(IdsFirst(self.queryset), self.per_page).get_page(number)
+
+
+class RepairCategoryTable(Table):
+    default_order = ("sort_order", "name", "pk")
+
+    name = Column(label=_("Name"), link=True)
+    code = Column(label=_("Code"))
+    sort_order = Column(label=_("Sort order"))
+    requires_signature = Column(label=_("Signature required"))
+    technicians = Column(label=_("Technicians"), orderable=False)
+    is_active = Column(label=_("Active"))
+
+
+class SkillsColumn(Column):
+    """The categories a technician covers (prefetched as ``skill_rows``)."""
+
+    def value(self, obj):
+        return "、".join(row.category.name for row in obj.skill_rows) or "—"
+
+
+class TechnicianTable(Table):
+    """技师技能: every technician in the scope with the categories they cover; a name leads
+    to the page that sets them."""
+
+    default_order = ("full_name", "username", "pk")
+
+    full_name = Column("display_name", label=_("Name"), link=True, order_by="full_name")
+    username = Column(label=_("Username"))
+    department = Column("department__name", label=_("Department"))
+    skills = SkillsColumn(label=_("Repair categories covered"), orderable=False)
+    open_load = Column(label=_("Open orders"))
+
+    def link(self, obj):
+        return reverse("repairs:technicianskill_edit", args=[obj.pk])

@@ -25,4 +25,27 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.workorder_reopen, name="workorder_reopen"),
     path("<int:pk>/reveal-phone/", views.workorder_reveal_phone, name="workorder_reveal_phone"),
     path("statistics/", stats_views.statistics_page, name="statistics"),
+    path("categories/", views.RepairCategoryListView.as_view(), name="repaircategory_list"),
+    path("categories/add/", views.RepairCategoryEditView.as_view(), name="repaircategory_add"),
+    path(
+        "categories/<int:pk>/",
+        views.RepairCategoryDetailView.as_view(),
+        name="repaircategory_detail",
+    ),
+    path(
+        "categories/<int:pk>/edit/",
+        views.RepairCategoryEditView.as_view(),
+        name="repaircategory_edit",
+    ),
+    path(
+        "categories/<int:pk>/history/",
+        views.RepairCategoryHistoryView.as_view(),
+        name="repaircategory_history",
+    ),
+    path("technicians/", views.TechnicianListView.as_view(), name="technicianskill_list"),
+    path(
+        "technicians/<int:pk>/skills/",
+        views.TechnicianSkillEditView.as_view(),
+        name="technicianskill_edit",
+    ),
 ]

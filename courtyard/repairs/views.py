@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,10 @@ from django.views.generic import TemplateView
 from courtyard.core.access import AccessMixin, access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
+    CompanyWideFormMixin,
+    CompanyWideMixin,
     ObjectDetailView,
+    ObjectEditView,
     ObjectExportView,
     ObjectHistoryView,
     ObjectListView,
@@ -40,10 +44,24 @@ from .choices import (
     PhotoPurpose,
     WorkOrderStatus,
 )
-from .filters import WorkOrderFilterSet
-from .forms import CompleteForm, DispatchForm, FollowUpForm, ReasonForm, WorkOrderForm
-from .models import WorkOrder
-from .tables import ROW_RELATED, WorkOrderTable, place_of
+from .filters import RepairCategoryFilterSet, TechnicianFilterSet, WorkOrderFilterSet
+from .forms import (
+    CompleteForm,
+    DispatchForm,
+    FollowUpForm,
+    ReasonForm,
+    RepairCategoryForm,
+    TechnicianSkillsForm,
+    WorkOrderForm,
+)
+from .models import RepairCategory, TechnicianSkill, WorkOrder
+from .tables import (
+    ROW_RELATED,
+    RepairCategoryTable,
+    TechnicianTable,
+    WorkOrderTable,
+    place_of,
+)
 
 ORDERS = WorkOrder.objects.select_related(*ROW_RELATED)
 
@@ -552,6 +570,81 @@ def unit_picker(request):
             break
     form = WorkOrderForm(user=request.user, initial=values)
     return render(request, "repairs/partials/unit_picker.html", {"form": form})
+
+
+# Repair categories and technicians' skills -------------------------------------------------
+
+CATEGORIES = RepairCategory.objects.annotate(technicians=Count("skills", distinct=True))
+
+
+class RepairCategoryListView(CompanyWideMixin, ObjectListView):
+    """报修类别: the one list every estate's orders choose from (company-wide)."""
+
+    queryset = CATEGORIES
+    filterset_class = RepairCategoryFilterSet
+    table_class = RepairCategoryTable
+
+
+class RepairCategoryDetailView(CompanyWideMixin, ObjectDetailView):
+    queryset = CATEGORIES
+
+
+class RepairCategoryHistoryView(ObjectHistoryView):
+    queryset = CATEGORIES
+
+
+class RepairCategoryEditView(CompanyWideFormMixin, ObjectEditView):
+    """Add or change a category; deactivating it is unticking "active" (orders keep it)."""
+
+    queryset = CATEGORIES
+    form_class = RepairCategoryForm
+    create_service = services.create_repair_category
+    update_service = services.update_repair_category
+
+
+class TechnicianScopeMixin:
+    """The rows are technicians (users) in the user's scope; the permissions are those of
+    their skills (``repairs.*_technicianskill``), which are added and removed only by
+    setting a technician's categories."""
+
+    queryset = TechnicianSkill.objects.all()
+
+    def restricted(self, action=None):
+        user = self.request.user
+        if not has_action(user, TechnicianSkill, action or self.action):
+            return services.technicians().none()
+        return selectors.with_skills(services.technicians_for(user))
+
+    def can(self, action):
+        return action in ("view", "change") and super().can(action)
+
+
+class TechnicianListView(TechnicianScopeMixin, ObjectListView):
+    """技师技能: the technicians in the scope, the categories each covers, their open load."""
+
+    filterset_class = TechnicianFilterSet
+    table_class = TechnicianTable
+
+
+class TechnicianSkillEditView(TechnicianScopeMixin, ObjectEditView):
+    """The categories one technician covers (the dispatch page suggests by them)."""
+
+    action = "change"
+    form_class = TechnicianSkillsForm
+    update_service = services.set_skills
+    template_name = "repairs/technician_skills_form.html"
+
+    def get_access(self):
+        return self.declared_access()
+
+    def get_object(self):
+        found = self.restricted().filter(pk=self.kwargs["pk"]).first()
+        if found is None:
+            raise Http404
+        return found
+
+    def saved_url(self, saved):
+        return reverse("repairs:technicianskill_list")
 
 
 # Home --------------------------------------------------------------------------------------
