@@ -337,7 +337,6 @@ class Story:
         rows = []
         for meter in meters:
             usage = Decimal("0")
-            reason = ""
             if not first:
                 # The month read on ``day`` is the one before it.
                 factor = season[meter.kind][(day.month - 2) % 12] * self.rng.uniform(0.85, 1.15)
@@ -345,8 +344,6 @@ class Story:
                     factor *= 6
                 places = "0.1" if meter.kind == MeterType.WATER else "1"
                 usage = Decimal(str(meter.base * factor)).quantize(Decimal(places))
-                reason = rule.reason(usage, meter.history[-rule.months :])
-                meter.history.append(usage)
             previous = meter.reading
             meter.reading += usage
             rows.append(
@@ -360,11 +357,11 @@ class Story:
                     previous_reading=previous,
                     usage=usage,
                     read_on=day,
-                    is_flagged=bool(reason),
-                    flag_reason=reason,
                     created_by=self.finance,
                 )
             )
+        if not first:
+            self._flag(rule, meters, rows)
         with clock(at(day, 8)):
             rows = MeterReading.objects.bulk_create(rows)
         return [
@@ -372,6 +369,22 @@ class Story:
             for row in rows
             if row.is_flagged and spikes.get((row.unit_id, row.meter_type, label))
         ]
+
+    def _flag(self, rule, meters, rows):
+        """Judge the month's usages as ``save_readings`` does: against each meter's history
+        and the building's other units."""
+        building = {}
+        for row in rows:
+            if row.usage > 0:
+                building.setdefault((row.building_id, row.meter_type), []).append(row)
+        for meter, row in zip(meters, rows, strict=True):
+            others = building.get((row.building_id, row.meter_type), [])
+            neighbours = [other.usage for other in others if other is not row]
+            row.flag_reason = rule.reason(
+                row.usage, meter.history[-rule.months :], row.meter_type, neighbours
+            )
+            row.is_flagged = bool(row.flag_reason)
+            meter.history.append(row.usage)
 
     def _run(self, estate, period):
         items = list(self.items.values())

@@ -228,33 +228,112 @@ class ReadingBook:
 
 @dataclass(frozen=True)
 class FlagRule:
+    """When a usage needs a reviewer: above ``factor`` × the unit's own median, above
+    ``building_factor`` × the median of the other units of its building that month, above
+    the meter type's ceiling, or when neither median exists to judge it by."""
+
     factor: Decimal
     months: int
+    building_factor: Decimal = Decimal("5")
+    ceilings: tuple = ()  # (meter type, most usage a month), from the parameters
 
     @classmethod
     def current(cls):
         return cls(
             Decimal(parameters.get("billing.usage_flag_factor")),
             int(parameters.get("billing.usage_history_months")),
+            Decimal(parameters.get("billing.building_flag_factor")),
+            tuple(
+                (meter, Decimal(parameters.get(f"billing.usage_ceiling_{meter}")))
+                for meter in MeterType.values
+            ),
         )
 
     def median(self, history):
         return statistics.median(history) if len(history) >= MIN_HISTORY else None
 
-    def reason(self, usage, history):
-        """Why ``usage`` is suspicious against the unit's ``history``; "" when it is not."""
+    def reason(self, usage, history, meter_type="", neighbours=()):
+        """Why ``usage`` is suspicious against the unit's ``history`` and the ``neighbours``'
+        usages of the same month (the building's other units, zero usages left out); ""
+        when it is not."""
+        reasons = []
+        ceiling = dict(self.ceilings).get(meter_type)
+        if ceiling is not None and usage > ceiling:
+            reasons.append(
+                _("Usage %(usage)s is above the ceiling of %(ceiling)s for this meter type.")
+                % {"usage": usage, "ceiling": f"{ceiling.normalize():f}"}
+            )
         median = self.median(history)
-        if median is None or usage <= self.factor * median:
-            return ""
-        return _(
-            "Usage %(usage)s is more than %(factor)s × this unit's median of %(median)s "
-            "over its last %(months)s months."
-        ) % {
-            "usage": usage,
-            "factor": f"{self.factor.normalize():f}",
-            "median": Decimal(median).quantize(Decimal("0.01")),
-            "months": len(history),
-        }
+        if median is not None and usage > self.factor * median:
+            reasons.append(
+                _(
+                    "Usage %(usage)s is more than %(factor)s × this unit's median of "
+                    "%(median)s over its last %(months)s months."
+                )
+                % {
+                    "usage": usage,
+                    "factor": f"{self.factor.normalize():f}",
+                    "median": _cents(median),
+                    "months": len(history),
+                }
+            )
+        around = self.median(list(neighbours))
+        if around is not None and usage > self.building_factor * around:
+            reasons.append(
+                _(
+                    "Usage %(usage)s is more than %(factor)s × the building's median of "
+                    "%(median)s this month."
+                )
+                % {
+                    "usage": usage,
+                    "factor": f"{self.building_factor.normalize():f}",
+                    "median": _cents(around),
+                }
+            )
+        if median is None and around is None and usage > 0 and not reasons:
+            reasons.append(
+                _(
+                    "Usage %(usage)s cannot be judged: there is too little history of this "
+                    "unit and of its building this month. Check it."
+                )
+                % {"usage": usage}
+            )
+        return " ".join(str(reason) for reason in reasons)
+
+
+def _cents(value):
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def neighbour_usages(readings):
+    """``[[usage, …], …]``: for each reading in turn, the non-zero usages of the other units of
+    its building for the same meter and month, the batch's own figures replacing saved ones
+    (a whole building typed at once is judged against itself). One query."""
+    keys = {(r.building_id, r.meter_type, r.period) for r in readings}
+    usages = {key: {} for key in keys}
+    saved = MeterReading.objects.filter(
+        building_id__in={key[0] for key in keys},
+        meter_type__in={key[1] for key in keys},
+        period__in={key[2] for key in keys},
+        usage__gt=0,
+    ).values_list("building_id", "meter_type", "period", "unit_id", "usage")
+    for building_id, meter, period, unit_id, usage in saved:
+        if (building_id, meter, period) in usages:
+            usages[(building_id, meter, period)][unit_id] = usage
+    for reading in readings:
+        usages[(reading.building_id, reading.meter_type, reading.period)][reading.unit_id] = (
+            reading.usage
+        )
+    return [
+        [
+            usage
+            for unit_id, usage in usages[
+                (reading.building_id, reading.meter_type, reading.period)
+            ].items()
+            if unit_id != reading.unit_id and usage > 0
+        ]
+        for reading in readings
+    ]
 
 
 # Entering -----------------------------------------------------------------------------------
@@ -322,6 +401,7 @@ def save_readings(actor, entries, progress=None):
             _plan(actor, book, rule, index, entry, may_correct, errors, result)
         if errors:
             raise ReadingRowsInvalid(errors)
+        _flag(rule, result.saved)
         _write(actor, result, progress)
         if errors:
             raise ReadingRowsInvalid(errors)  # leaving the block rolls every row back
@@ -421,7 +501,6 @@ def _plan(actor, book, rule, index, entry, may_correct, errors, result):
         return
     base = previous.reading if previous is not None else entry.reading
     usage = entry.reading - base
-    reason = rule.reason(usage, book.history(pair, entry.period, rule.months))
     reading = existing or MeterReading(
         unit=entry.unit,
         estate_id=entry.unit.estate_id,
@@ -436,10 +515,20 @@ def _plan(actor, book, rule, index, entry, may_correct, errors, result):
     reading.previous_reading = base
     reading.usage = usage
     reading.read_on = entry.read_on
-    reading.is_flagged, reading.flag_reason = bool(reason), reason
+    # The first reading is the meter's starting point: nothing used, nothing to judge.
+    reading.history = book.history(pair, entry.period, rule.months) if previous else None
     reading.reviewed_by = reading.reviewed_at = None
     (result.corrected if reading.pk else result.created).append(reading)
     book.put(pair, reading)
+
+
+def _flag(rule, readings):
+    """Judge each planned reading once the whole batch is known (its building's month)."""
+    for reading, neighbours in zip(readings, neighbour_usages(readings), strict=True):
+        reason = ""
+        if reading.history is not None:
+            reason = rule.reason(reading.usage, reading.history, reading.meter_type, neighbours)
+        reading.is_flagged, reading.flag_reason = bool(reason), reason
 
 
 def _write(actor, result, progress=None):

@@ -115,10 +115,63 @@ def test_flag_factor_and_history_come_from_the_parameters(finance, unit):
     assert reading.is_flagged and "over its last 3 months" in reading.flag_reason
 
 
-def test_too_little_history_flags_nothing(finance, unit):
+def test_too_little_history_to_judge_is_flagged(finance, unit):
     last = history(unit, [1, 1])
     reading = services.record_reading(
-        finance, unit=unit, meter_type="water", period=THIS_MONTH, reading=last + 500
+        finance, unit=unit, meter_type="water", period=THIS_MONTH, reading=last + 5
+    )
+    assert reading.is_flagged and "too little history" in reading.flag_reason
+
+
+def test_a_first_usage_far_above_the_buildings_median_is_flagged(finance, unit):
+    # Issue 19: one earlier reading of 100, then 9,100 — the unit has no history of its own,
+    # but its neighbours used about 10 that month.
+    neighbours = [UnitFactory(entrance=unit.entrance) for _ in range(3)]
+    for neighbour, usage in zip(neighbours, [9, 10, 12], strict=True):
+        make_reading(neighbour, "water", THIS_MONTH, 100 + usage, 100)
+    make_reading(unit, "water", LAST_MONTH, "100", "100")
+    parameters.set_value("billing.usage_ceiling_water", "100000")  # the building alone judges
+    reading = services.record_reading(
+        finance, unit=unit, meter_type="water", period=THIS_MONTH, reading="9100"
+    )
+    assert reading.is_flagged and reading.needs_review
+    assert "building's median of 10.00" in reading.flag_reason
+
+
+def test_usage_near_the_buildings_median_is_not_flagged(finance, unit):
+    neighbours = [UnitFactory(entrance=unit.entrance) for _ in range(3)]
+    for neighbour, usage in zip(neighbours, [9, 10, 12], strict=True):
+        make_reading(neighbour, "water", THIS_MONTH, 100 + usage, 100)
+    make_reading(unit, "water", LAST_MONTH, "100", "100")
+    reading = services.record_reading(
+        finance, unit=unit, meter_type="water", period=THIS_MONTH, reading="111"
+    )
+    assert not reading.is_flagged
+
+
+def test_a_batch_of_a_whole_building_judges_each_unit_by_the_others(finance, unit):
+    units = [unit, *(UnitFactory(entrance=unit.entrance) for _ in range(4))]
+    for room in units:
+        make_reading(room, "water", LAST_MONTH, "100", "100")
+    figures = ["110", "111", "109", "112", "400"]
+    entries = [
+        Entry(room, "water", THIS_MONTH, figure)
+        for room, figure in zip(units, figures, strict=True)
+    ]
+    result = services.save_readings(finance, entries)
+    assert [r.unit for r in result.flagged] == [units[4]]
+
+
+def test_usage_above_the_meter_types_ceiling_is_flagged_whatever_the_history(finance, unit):
+    parameters.set_value("billing.usage_ceiling_water", "50")
+    last = history(unit, [60, 61, 59, 60])  # a steady 60: the unit's median does not mind
+    reading = services.record_reading(
+        finance, unit=unit, meter_type="water", period=THIS_MONTH, reading=last + 60
+    )
+    assert reading.is_flagged and "ceiling of 50" in reading.flag_reason
+    electricity = history(unit, [60, 61, 59, 60], meter="electricity")
+    reading = services.record_reading(
+        finance, unit=unit, meter_type="electricity", period=THIS_MONTH, reading=electricity + 60
     )
     assert not reading.is_flagged
 
