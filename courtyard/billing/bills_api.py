@@ -107,7 +107,7 @@ class BillOut(Schema):
         return obj.is_overdue
 
 
-class AllocationOut(Schema):
+class BillAllocationOut(Schema):
     payment: int
     number: str
     amount: Decimal
@@ -136,7 +136,7 @@ class AllocationOut(Schema):
         return obj.payment.status
 
 
-class ReminderOut(Schema):
+class BillReminderOut(Schema):
     id: int
     channel: str
     outcome: str
@@ -149,7 +149,7 @@ class LineOut(Schema):
     text: str
 
 
-class EventOut(Schema):
+class BillEventOut(Schema):
     text: str
     note: str
     at: datetime
@@ -163,9 +163,9 @@ class EventOut(Schema):
 class BillDetailOut(BillOut):
     detail: dict
     calculation: list[LineOut]
-    payments: list[AllocationOut]
-    reminders: list[ReminderOut]
-    timeline: list[EventOut]
+    payments: list[BillAllocationOut]
+    reminders: list[BillReminderOut]
+    timeline: list[BillEventOut]
 
     @staticmethod
     def resolve_calculation(obj):
@@ -195,7 +195,7 @@ class TemporaryBillIn(Schema):
     publish: bool = False
 
 
-class PublishIn(Schema):
+class BillPublishIn(Schema):
     bills: list[int] = Field(..., min_length=1, max_length=100_000)
 
 
@@ -224,7 +224,7 @@ def list_bills(request, filters: Query[BillQuery]):
 # Before /bills/{pk}: the first path that matches wins.
 @router.post("/bills/publish", response=PublishedOut)
 @api_access("billing.publish_bill")
-def publish_bills(request, payload: PublishIn):
+def publish_bills(request, payload: BillPublishIn):
     chosen = resolve_many(request.user, Bill, payload.bills)
     return {"published": bills_services.publish_bills(request.user, chosen)}
 

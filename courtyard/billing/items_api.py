@@ -101,7 +101,7 @@ class ChargeItemPatch(Schema):
     sort_order: int | None = None
 
 
-class RateIn(Schema):
+class ChargeRateIn(Schema):
     estate: int | None = None
     unit_use: str = ""
     rate: Decimal
@@ -163,7 +163,7 @@ def delete_charge_item(request, pk: int):
 
 @router.post("/charge-items/{pk}/rates", response={201: RateOut})
 @api_access("billing.add_chargerate")
-def create_rate(request, pk: int, payload: RateIn):
+def create_rate(request, pk: int, payload: ChargeRateIn):
     item = get_for_action(ChargeItem.objects.all(), request.user, "view", pk=pk)
     rate = services.create_rate(
         request.user,

@@ -28,7 +28,7 @@ PaymentQuery = filter_query(PaymentFilterSet)
 RefundQuery = filter_query(RefundFilterSet)
 
 
-class AllocationOut(Schema):
+class PaymentAllocationOut(Schema):
     bill: int
     amount: Decimal
     item: str
@@ -93,7 +93,7 @@ class PaymentOut(Schema):
 
 
 class PaymentDetailOut(PaymentOut):
-    allocations: list[AllocationOut]
+    allocations: list[PaymentAllocationOut]
 
     @staticmethod
     def resolve_allocations(obj):
@@ -114,7 +114,7 @@ class PaymentIn(Schema):
     payer: int | None = None
 
 
-class ReasonIn(Schema):
+class PaymentVoidIn(Schema):
     reason: str
 
 
@@ -192,7 +192,7 @@ def create_payment(request, payload: PaymentIn):
 
 @router.post("/payments/{pk}/void", response=PaymentDetailOut)
 @api_access("billing.void_payment")
-def void_payment(request, pk: int, payload: ReasonIn):
+def void_payment(request, pk: int, payload: PaymentVoidIn):
     payment = _payment(request, pk, "void")
     services.void_payment(request.user, payment, payload.reason)
     return _payment(request, pk)

@@ -23,6 +23,7 @@ from ninja.pagination import paginate
 from courtyard.core import approvals, privacy
 from courtyard.core.access import STAFF
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.approval_api import ApproveIn, RejectIn
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.references import resolve_many
@@ -100,7 +101,7 @@ class NoticeOut(Schema):
         return obj.created_by.display_name if obj.created_by_id else ""
 
 
-class AttachmentOut(Schema):
+class NoticeAttachmentOut(Schema):
     id: int
     purpose: str
     name: str
@@ -109,7 +110,7 @@ class AttachmentOut(Schema):
     url: str
 
 
-class ApprovalOut(Schema):
+class NoticeApprovalOut(Schema):
     id: int
     status: str
     current_level: int
@@ -125,8 +126,8 @@ class NoticeDetailOut(NoticeOut):
     residents: list[int]
     audience_count: int
     audience_warning: str
-    attachments: list[AttachmentOut]
-    approval: ApprovalOut | None
+    attachments: list[NoticeAttachmentOut]
+    approval: NoticeApprovalOut | None
 
     @staticmethod
     def resolve_buildings(obj):
@@ -189,17 +190,7 @@ class NoticePatch(Schema):
     resend_on_publish: bool | None = None
 
 
-class ApproveIn(Schema):
-    comment: str = ""
-    level: int | None = None
-
-
-class RejectIn(Schema):
-    reason: str
-    level: int | None = None
-
-
-class PublishIn(Schema):
+class NoticePublishIn(Schema):
     resend: bool | None = None  # default: the notice's "send again on publishing"
 
 
@@ -381,7 +372,7 @@ def reject_notice(request, pk: int, payload: RejectIn):
 
 @router.post("/notices/{pk}/publish", response=PublishOut)
 @api_access("notices.publish_notice")
-def publish_notice(request, pk: int, payload: PublishIn):
+def publish_notice(request, pk: int, payload: NoticePublishIn):
     notice = _notice(request, pk)
     result = services.publish_notice(request.user, notice, resend=payload.resend)
     return {"audience": result.audience, "messages": result.messages, "notice": _detail(notice)}

@@ -51,7 +51,7 @@ class FileOut(Schema):
     url: str
 
 
-class NoticeOut(NoticeRowOut):
+class PortalNoticeOut(NoticeRowOut):
     content: str
     likes: int
     files: list[FileOut]
@@ -157,14 +157,14 @@ def list_my_notices(request, limit: int = 50, offset: int = 0):
     }
 
 
-@router.get("/portal/notices/{notice_id}", response=NoticeOut)
+@router.get("/portal/notices/{notice_id}", response=PortalNoticeOut)
 @api_access(RESIDENT)
 def get_my_notice(request, notice_id: int):
     """One of my notices (reading it is ``/read``: fetching does not count as reading)."""
     return _detail(request.user, notice_id)
 
 
-@router.post("/portal/notices/{notice_id}/read", response=NoticeOut)
+@router.post("/portal/notices/{notice_id}/read", response=PortalNoticeOut)
 @api_access(RESIDENT)
 def read_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)
@@ -172,7 +172,7 @@ def read_my_notice(request, notice_id: int):
     return _detail(request.user, notice_id)
 
 
-@router.post("/portal/notices/{notice_id}/confirm", response=NoticeOut)
+@router.post("/portal/notices/{notice_id}/confirm", response=PortalNoticeOut)
 @api_access(RESIDENT)
 def confirm_my_notice(request, notice_id: int):
     """I have read and understood a must-read notice (409 ``not_must_read`` otherwise)."""
@@ -181,7 +181,7 @@ def confirm_my_notice(request, notice_id: int):
     return _detail(request.user, notice_id)
 
 
-@router.post("/portal/notices/{notice_id}/like", response=NoticeOut)
+@router.post("/portal/notices/{notice_id}/like", response=PortalNoticeOut)
 @api_access(RESIDENT)
 def like_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)
@@ -189,7 +189,7 @@ def like_my_notice(request, notice_id: int):
     return _detail(request.user, notice_id)
 
 
-@router.delete("/portal/notices/{notice_id}/like", response=NoticeOut)
+@router.delete("/portal/notices/{notice_id}/like", response=PortalNoticeOut)
 @api_access(RESIDENT)
 def unlike_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)

@@ -50,7 +50,7 @@ class WorkOrderRowOut(WorkOrderFields):
         return obj.unit_id
 
 
-class EventOut(Schema):
+class PortalWorkOrderEventOut(Schema):
     verb: str
     message: str
     actor: str
@@ -64,7 +64,7 @@ class PhotoOut(Schema):
     url: str
 
 
-class WorkOrderOut(WorkOrderFields):
+class PortalWorkOrderOut(WorkOrderFields):
     place: str
     preferred_time: str
     assignee: str
@@ -82,10 +82,10 @@ class WorkOrderOut(WorkOrderFields):
     rating: int | None
     rating_comment: str
     photos: list[PhotoOut]
-    timeline: list[EventOut]
+    timeline: list[PortalWorkOrderEventOut]
 
 
-class WorkOrderIn(Schema):
+class PortalWorkOrderIn(Schema):
     unit: int
     category: int
     description: str
@@ -93,11 +93,11 @@ class WorkOrderIn(Schema):
     preferred_time: str = ""
 
 
-class ReasonIn(Schema):
+class PortalReasonIn(Schema):
     reason: str
 
 
-class RateIn(Schema):
+class WorkOrderRatingIn(Schema):
     stars: int
     comment: str = ""
 
@@ -167,15 +167,15 @@ def list_my_work_orders(request):
     return my_orders(request.user).order_by("-created_at", "-pk")
 
 
-@router.get("/portal/work-orders/{order_id}", response=WorkOrderOut)
+@router.get("/portal/work-orders/{order_id}", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
 def get_my_work_order(request, order_id: int):
     return detail(my_order(request.user, order_id))
 
 
-@router.post("/portal/work-orders", response={201: WorkOrderOut})
+@router.post("/portal/work-orders", response={201: PortalWorkOrderOut})
 @api_access(RESIDENT)
-def create_my_work_order(request, payload: WorkOrderIn):
+def create_my_work_order(request, payload: PortalWorkOrderIn):
     home = selectors.my_home(request.user, payload.unit)
     if home is None:
         raise ApiError(400, "unit: " + _("Choose one of your units."), "not_my_unit")
@@ -195,32 +195,32 @@ def create_my_work_order(request, payload: WorkOrderIn):
     return Status(201, detail(my_order(request.user, order.pk)))
 
 
-@router.post("/portal/work-orders/{order_id}/confirm", response=WorkOrderOut)
+@router.post("/portal/work-orders/{order_id}/confirm", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
 def confirm_my_work_order(request, order_id: int):
     repair_services.confirm_completion(request.user, my_order(request.user, order_id))
     return detail(my_order(request.user, order_id))
 
 
-@router.post("/portal/work-orders/{order_id}/reject", response=WorkOrderOut)
+@router.post("/portal/work-orders/{order_id}/reject", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
-def reject_my_work_order(request, order_id: int, payload: ReasonIn):
+def reject_my_work_order(request, order_id: int, payload: PortalReasonIn):
     order = my_order(request.user, order_id)
     repair_services.reject_completion(request.user, order, reason=payload.reason)
     return detail(my_order(request.user, order_id))
 
 
-@router.post("/portal/work-orders/{order_id}/rate", response=WorkOrderOut)
+@router.post("/portal/work-orders/{order_id}/rate", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
-def rate_my_work_order(request, order_id: int, payload: RateIn):
+def rate_my_work_order(request, order_id: int, payload: WorkOrderRatingIn):
     order = my_order(request.user, order_id)
     repair_services.rate(request.user, order, stars=payload.stars, comment=payload.comment)
     return detail(my_order(request.user, order_id))
 
 
-@router.post("/portal/work-orders/{order_id}/cancel", response=WorkOrderOut)
+@router.post("/portal/work-orders/{order_id}/cancel", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
-def cancel_my_work_order(request, order_id: int, payload: ReasonIn):
+def cancel_my_work_order(request, order_id: int, payload: PortalReasonIn):
     order = my_order(request.user, order_id)
     repair_services.cancel(request.user, order, reason=payload.reason)
     return detail(my_order(request.user, order_id))

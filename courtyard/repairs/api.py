@@ -118,7 +118,7 @@ class WorkOrderOut(Schema):
         return obj.resident_id
 
 
-class AttachmentOut(Schema):
+class WorkOrderPhotoOut(Schema):
     id: int
     purpose: str
     name: str
@@ -136,7 +136,7 @@ class FollowUpOut(Schema):
     author_name: str
     text: str
     created_at: datetime
-    photos: list[AttachmentOut]
+    photos: list[WorkOrderPhotoOut]
 
     @staticmethod
     def resolve_author(obj):
@@ -151,7 +151,7 @@ class FollowUpOut(Schema):
         return getattr(obj, "photos", [])
 
 
-class EventOut(Schema):
+class WorkOrderEventOut(Schema):
     verb: str
     message: str
     actor: int | None
@@ -169,8 +169,8 @@ class EventOut(Schema):
 
 class WorkOrderDetailOut(WorkOrderOut):
     follow_ups: list[FollowUpOut]
-    timeline: list[EventOut]
-    photos: list[AttachmentOut]
+    timeline: list[WorkOrderEventOut]
+    photos: list[WorkOrderPhotoOut]
 
     @staticmethod
     def resolve_follow_ups(obj):
@@ -226,7 +226,7 @@ class CompleteIn(Schema):
     cost: Decimal = Decimal("0")
 
 
-class ReasonIn(Schema):
+class WorkOrderReasonIn(Schema):
     reason: str
 
 
@@ -349,14 +349,14 @@ def close_work_order(request, pk: int):
 
 @router.post("/work-orders/{pk}/cancel", response=WorkOrderOut)
 @api_access("repairs.cancel_workorder")
-def cancel_work_order(request, pk: int, payload: ReasonIn):
+def cancel_work_order(request, pk: int, payload: WorkOrderReasonIn):
     order = _order(request, pk, "cancel")
     return _fresh(services.cancel(request.user, order, reason=payload.reason))
 
 
 @router.post("/work-orders/{pk}/reopen", response=WorkOrderOut)
 @api_access("repairs.close_workorder")
-def reopen_work_order(request, pk: int, payload: ReasonIn):
+def reopen_work_order(request, pk: int, payload: WorkOrderReasonIn):
     order = _order(request, pk, "close")
     return _fresh(services.reopen(request.user, order, reason=payload.reason))
 

@@ -36,13 +36,13 @@ class StatusOut(Schema):
     count: int
 
 
-class BuildingOut(Schema):
+class BuildingCountOut(Schema):
     estate: str
     building: str
     count: int
 
 
-class UnitOut(Schema):
+class UnitCountOut(Schema):
     unit: str
     count: int
 
@@ -72,8 +72,8 @@ class RepairReportOut(Schema):
     trend: list[TrendOut]
     by_category: list[CategoryOut]
     by_status: list[StatusOut]
-    by_building: list[BuildingOut]
-    top_units: list[UnitOut]
+    by_building: list[BuildingCountOut]
+    top_units: list[UnitCountOut]
     top_categories: list[CategoryOut]
 
 

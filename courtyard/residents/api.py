@@ -129,7 +129,7 @@ class ResidentOut(Schema):
         return obj.user_id is not None
 
 
-class ApprovalOut(Schema):
+class RegistrationApprovalOut(Schema):
     id: int
     status: str
     current_level: int
@@ -145,7 +145,7 @@ class RegistrationOut(Schema):
     role: Role
     move_in: date
     status: RegistrationStatus
-    approval: ApprovalOut | None
+    approval: RegistrationApprovalOut | None
     created_at: datetime
 
     @staticmethod
