@@ -24,6 +24,7 @@ from courtyard.core.choices import MessageChannel
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import DOCUMENT_KINDS, attach, validate_upload
 from courtyard.core.messaging import queue_message
+from courtyard.core.money import grouped
 from courtyard.core.scoping import has_action, restrict, user_scope
 from courtyard.core.timeline import record_event
 
@@ -291,7 +292,7 @@ def record_payment(
         _notify_payer(
             payment,
             _("Payment received: %(amount)s yuan, receipt %(number)s. Thank you.")
-            % {"amount": total, "number": payment.number},
+            % {"amount": grouped(total), "number": payment.number},
             "payment_received",
         )
     return payment

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from courtyard.core import parameters
+from courtyard.core.money import grouped
 from courtyard.repairs import hooks as repair_hooks
 from courtyard.residents import hooks as resident_hooks
 from courtyard.residents.choices import MAIN_ROLES, OccupancyStatus
@@ -52,7 +53,7 @@ def archive_refusal(resident):
         return None
     return _("%(name)s owes ¥%(amount)s on unpaid bills: settle or void them first.") % {
         "name": resident.name,
-        "amount": to_money(outstanding_total(bills)),  # SQLite's sum drops trailing zeros
+        "amount": grouped(to_money(outstanding_total(bills))),  # SQLite's sum drops trailing zeros
     }
 
 

@@ -2,6 +2,7 @@
 
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -125,10 +126,23 @@ def write_workbook(headers, rows, title="Sheet1"):
         styled.append(cell)
     sheet.append(styled)
     for row in rows:
-        sheet.append([neutralise_formula(value) for value in row])
+        sheet.append([_export_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _export_cell(sheet, value):
+    """A row's cell: a decimal stays a number, shown grouped by thousands with its own decimal
+    places (1,639,566.41) as the pages show it; text is neutralised."""
+    if isinstance(value, Decimal) and value.is_finite():
+        from openpyxl.cell import WriteOnlyCell
+
+        places = max(0, -value.as_tuple().exponent)
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0." + "0" * places if places else "#,##0"
+        return cell
+    return neutralise_formula(value)
 
 
 def template_workbook(columns, title):

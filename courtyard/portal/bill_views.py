@@ -22,6 +22,7 @@ from courtyard.billing.pricing import to_money
 from courtyard.billing.wiring import PAYMENT_INSTRUCTIONS
 from courtyard.core import parameters
 from courtyard.core.access import RESIDENT, access
+from courtyard.core.money import grouped
 from courtyard.residents.choices import MAIN_ROLES, OccupancyStatus
 from courtyard.residents.models import Occupancy
 
@@ -128,7 +129,7 @@ def calculation(bill):
                 % {
                     "usage": tier["usage"],
                     "rate": shown_rate(tier["rate"]),
-                    "amount": to_money(Decimal(tier["usage"]) * Decimal(tier["rate"])),
+                    "amount": grouped(to_money(Decimal(tier["usage"]) * Decimal(tier["rate"]))),
                 }
             )
         return lines

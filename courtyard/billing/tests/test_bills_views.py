@@ -332,3 +332,16 @@ def test_picker_lists_the_rooms_and_their_people(client, finance, unit, owner):
     )
     html = response.content.decode()
     assert unit.room_no in html and "王芳" in html and tenant.name in html
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_amounts_read_grouped_by_thousands(client, finance, unit, fee, language):
+    bill = make_bill(unit, fee, "1639566.41", status=BillStatus.PARTIAL, paid_amount=1000)
+    client.force_login(finance)
+    client.cookies["django_language"] = language
+
+    shown = client.get(url("bill_detail", bill)).content.decode()
+    listed = client.get(url("bill_list")).content.decode()
+
+    assert "¥1,639,566.41" in shown and "¥1,638,566.41" in shown
+    assert "1,639,566.41" in listed and "1639566.41" not in listed

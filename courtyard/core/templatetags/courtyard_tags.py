@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms, template
 from django.db.models import Model
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.formats import localize, number_format
+from django.utils.formats import localize
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from .. import privacy
 from ..audit import SOURCES
+from ..money import grouped, shown_money
 
 register = template.Library()
 
@@ -94,7 +95,7 @@ def display(value, mode=""):
     if isinstance(value, datetime.date):
         return _ymd(value)
     if isinstance(value, Decimal):
-        return number_format(value, force_grouping=True)
+        return grouped(value)
     if isinstance(value, Model):
         try:
             url = "" if mode == "plain" else value.get_absolute_url()
@@ -104,6 +105,14 @@ def display(value, mode=""):
             return format_html('<a href="{}">{}</a>', url, value)
         return str(value)
     return value
+
+
+@register.filter
+def money(value):
+    """An amount as people read it, ``{{ bill.amount|money }}`` → ¥1,639,566.41; "—" for none."""
+    if value is None or value == "":
+        return EMPTY
+    return shown_money(value)
 
 
 @register.filter

@@ -224,3 +224,15 @@ def test_my_bills_take_the_same_queries_for_many_bills(
     with django_assert_max_num_queries(12):
         response = portal.get("/portal/bills/")
     assert sum(len(p.bills) for p in response.context["unpaid_places"]) == 36
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_amounts_read_grouped_by_thousands(portal, unit, me, items, language):
+    bill = make_bill(unit, items["property-fee"], "1639566.41", payer=me, due_date=TODAY)
+    portal.cookies["django_language"] = language
+
+    listed = portal.get("/portal/bills/").content.decode()
+    shown = portal.get(f"/portal/bills/{bill.pk}/").content.decode()
+
+    assert "¥1,639,566.41" in listed and "1639566.41" not in listed
+    assert "¥1,639,566.41" in shown
