@@ -7,18 +7,18 @@ allocations, never joins, so a payment of several bills stays one row and the co
 import re
 
 import django_filters
-from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import DateInput
 from courtyard.estates.models import Estate
 
 from .choices import PaymentMethod, PaymentStatus
 from .items_filters import PlaceFilterMixin
 from .models import ChargeItem, Payment, PaymentAllocation, Refund
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 def _with_bill(**lookup):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import DateInput
 from courtyard.core.scoping import narrow_to_estate, restrict
 from courtyard.estates.models import Building, Estate
 
@@ -17,7 +18,7 @@ from .models import Bill, ChargeItem, Reminder
 from .reminders_selectors import filter_rows, group_rows
 from .selectors import outstanding_bills, overdue_bills
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class ArrearsFilterSet(PlaceFilterMixin, BaseFilterSet):

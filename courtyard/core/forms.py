@@ -4,6 +4,7 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from .references import referable
 
@@ -41,6 +42,21 @@ class QuickSelect(forms.Select):
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("\n".join(parts))
+
+
+class DateInput(forms.DateInput):
+    """A date typed as 2026-03-05, the way every page shows dates, with that format as its
+    hint in the user's language.
+
+    Not ``type="date"``: Chromium draws such an input in the browser's own locale, whatever
+    the page's or the input's ``lang`` (mm/dd/yyyy on a Chinese page in an English browser).
+    """
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        hint = {"placeholder": _("yyyy-mm-dd"), "autocomplete": "off", "size": 10}
+        super().__init__({**hint, **(attrs or {})}, format="%Y-%m-%d")
 
 
 class StyledFormMixin:

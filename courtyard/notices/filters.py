@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from courtyard.accounts.models import User
 from courtyard.core.estate_model import estates_for
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import DateInput
 from courtyard.estates.models import Estate
 
 from .choices import NoticeCategory
@@ -16,7 +17,7 @@ from .models import Notice
 
 
 def date_input(label):
-    return forms.DateInput(attrs={"type": "date", "aria-label": label}, format="%Y-%m-%d")
+    return DateInput(attrs={"aria-label": label})
 
 
 class NoticeFilterSet(BaseFilterSet):

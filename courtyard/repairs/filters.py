@@ -6,14 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.accounts.models import User
 from courtyard.core.filters import BaseFilterSet
-from courtyard.core.forms import QuickSelect
+from courtyard.core.forms import DateInput, QuickSelect
 from courtyard.estates.models import Building, Estate
 
 from .choices import Source, Urgency
 from .models import RepairCategory, TechnicianSkill, WorkOrder
 from .services import technicians
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()
 
 
 class WorkOrderFilterSet(BaseFilterSet):

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 
 from courtyard.core import excel
 from courtyard.core.access import access
-from courtyard.core.forms import StyledForm
+from courtyard.core.forms import DateInput, StyledForm
 from courtyard.core.generic import xlsx_response
 
 from . import statistics
@@ -37,12 +37,8 @@ class RangeForm(StyledForm):
         initial=LAST_30,
         required=False,
     )
-    start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=gettext_lazy("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=gettext_lazy("To"), required=False, widget=DateInput())
     granularity = forms.ChoiceField(
         label=gettext_lazy("Per"),
         choices=[

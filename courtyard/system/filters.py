@@ -3,7 +3,6 @@
 import django_filters
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
-from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +12,7 @@ from courtyard.accounts.models import SecurityEvent
 from courtyard.core.audit import SOURCES
 from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.filters import BaseFilterSet
+from courtyard.core.forms import DateInput
 from courtyard.core.models import Message
 
 ANY = _("Any")
@@ -28,7 +28,7 @@ def date_filter(field_name, lookup, label):
         field_name=field_name,
         lookup_expr=lookup,
         label=label,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
 
