@@ -361,6 +361,24 @@ class FollowUp(BaseModel):
         return WorkOrder.attachment_visible_to(user, follow_up["work_order_id"])
 
 
+class PendingListVisit(models.Model):
+    """When a user last looked at the pending repairs, so that what arrived since is marked
+    new: ``new_since`` is where their current look started from (see
+    ``services.look_at_pending``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    seen_at = models.DateTimeField(_("last looked at"))
+    new_since = models.DateTimeField(_("new since"), null=True, blank=True)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.user_id}: {self.seen_at:%Y-%m-%d %H:%M}"
+
+
 class WorkOrderSequence(models.Model):
     """The last work-order number given in one estate and year (taken under a row lock)."""
 

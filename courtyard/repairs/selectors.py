@@ -65,12 +65,19 @@ def may_reveal_contact_phone(user, order):
     )
 
 
-def pending_work_orders(user):
-    """待处理报修: new requests, most urgent first, then oldest first."""
+# The pending list's orders: most urgent first, then oldest (the default), or newest first.
+PENDING_SORTS = {
+    "urgency": ("priority", "created_at", "id"),
+    "newest": ("-created_at", "-id"),
+}
+
+
+def pending_work_orders(user, sort="urgency"):
+    """待处理报修: new requests, most urgent first, then oldest first (or newest first)."""
     return (
         visible_work_orders(user)
         .filter(status=S.SUBMITTED)
-        .order_by("priority", "created_at", "id")
+        .order_by(*PENDING_SORTS.get(sort, PENDING_SORTS["urgency"]))
     )
 
 

@@ -53,7 +53,14 @@ from .choices import (
     Urgency,
     WorkOrderStatus,
 )
-from .models import FollowUp, RepairCategory, TechnicianSkill, WorkOrder, WorkOrderSequence
+from .models import (
+    FollowUp,
+    PendingListVisit,
+    RepairCategory,
+    TechnicianSkill,
+    WorkOrder,
+    WorkOrderSequence,
+)
 
 S = WorkOrderStatus
 TECHNICIAN_PERMISSION = "repairs.complete_workorder"
@@ -890,6 +897,26 @@ def reveal_contact_phone(actor, order):
         raise Http404
     record_event(order, actor, "phone_revealed", _("Contact phone shown in full"))
     return order.contact_phone
+
+
+# The pending list ---------------------------------------------------------------------------
+
+# A pause longer than this ends a look at the pending list; the next look marks as new what
+# arrived since the last one. Within a look, filtering and paging keep the same markers.
+LOOK_GAP = datetime.timedelta(minutes=15)
+
+
+def look_at_pending(user, now=None):
+    """Record that ``user`` looks at the pending list now and answer since when orders are
+    new to them: the end of their previous look (None at their very first look)."""
+    now = now or timezone.now()
+    visit, created = PendingListVisit.objects.get_or_create(user=user, defaults={"seen_at": now})
+    if created:
+        return None
+    if now - visit.seen_at > LOOK_GAP:
+        visit.new_since = visit.seen_at
+    PendingListVisit.objects.filter(pk=visit.pk).update(seen_at=now, new_since=visit.new_since)
+    return visit.new_since
 
 
 # Technicians --------------------------------------------------------------------------------

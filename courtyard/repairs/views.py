@@ -138,27 +138,43 @@ def next_url(request, order):
 
 
 class PendingListView(AccessMixin, TemplateView):
-    """待处理报修: new requests, most urgent and oldest first, to accept and dispatch."""
+    """待处理报修: new requests, most urgent and oldest first (or newest first), to accept and
+    dispatch; searched and filtered as the work order list, with what arrived since the
+    user's last look marked new."""
 
     access = "repairs.view_workorder"
     template_name = "repairs/pending_list.html"
     per_page = 25
 
     def get_context_data(self, **kwargs):
-        user = self.request.user
+        user, get = self.request.user, self.request.GET
+        new_since = services.look_at_pending(user)
+        sort = get.get("sort") if get.get("sort") in selectors.PENDING_SORTS else "urgency"
         queryset = narrow_to_estate(
-            selectors.pending_work_orders(user).select_related(*ROW_RELATED),
+            selectors.pending_work_orders(user, sort).select_related(*ROW_RELATED),
             self.request.session.get("estate_id"),
         )
-        page = Paginator(IdsFirst(queryset), self.per_page).get_page(self.request.GET.get("page"))
+        filterset = WorkOrderFilterSet(get or None, queryset, request=self.request)
+        if filterset.is_bound and filterset.is_valid():
+            queryset = filterset.qs
+        arrived = queryset.filter(created_at__gt=new_since) if new_since else queryset.none()
+        only_new = bool(get.get("new")) and new_since is not None
+        shown = arrived if only_new else queryset
+        page = Paginator(IdsFirst(shown), self.per_page).get_page(get.get("page"))
         orders = annotate_sla(list(page.object_list))
         photos = photos_of(orders, PhotoPurpose.REPORT)
         for order in orders:
             order.photos = photos.get(order.pk, [])
+            order.is_new = new_since is not None and order.created_at > new_since
         context = super().get_context_data(**kwargs)
         context.update(
             page=page,
             orders=orders,
+            filterset=filterset,
+            sort=sort,
+            only_new=only_new,
+            new_since=new_since,
+            new_count=arrived.count() if new_since else 0,
             can_accept=user.has_perm("repairs.accept_workorder"),
             can_dispatch=user.has_perm("repairs.dispatch_workorder"),
             can_add=user.has_perm("repairs.add_workorder"),

@@ -93,7 +93,9 @@ def test_pending_list_has_no_query_per_row(
     for i in range(12):
         order_in(unit, water, clerk, description=f"报修{i}", photos=[photo()])
     client.force_login(clerk)
-    with django_assert_max_num_queries(18):
+    # The filter sidebar's choices (estates, categories, technicians) and the user's last
+    # look (read, then written) are a fixed number of queries on top of the page's.
+    with django_assert_max_num_queries(24):
         response = client.get(url("pending"))
     assert response.content.decode().count('class="wo-thumb"') == 12
 
