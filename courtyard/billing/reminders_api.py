@@ -123,7 +123,14 @@ def get_reminder(request, pk: int):
     return get_for_action(_reminders(), request.user, "view", pk=pk)
 
 
-@router.post("/reminders", response={201: list[ReminderOut]})
+class RemindersOut(Schema):
+    """The reminders one request made, as every list answers: ``{"items", "count"}``."""
+
+    items: list[ReminderOut]
+    count: int
+
+
+@router.post("/reminders", response={201: RemindersOut})
 @api_access("billing.add_reminder")
 def create_reminders(request, payload: ReminderIn):
     """Remind the payers of the bills: one message per payer (SMS, voice), or a call's outcome."""
@@ -135,7 +142,8 @@ def create_reminders(request, payload: ReminderIn):
         outcome=payload.outcome or "",
         note=payload.note,
     )
-    return Status(201, _reminders().filter(pk__in=[r.pk for r in reminders]).order_by("bill_id"))
+    made = list(_reminders().filter(pk__in=[r.pk for r in reminders]).order_by("bill_id"))
+    return Status(201, {"items": made, "count": len(made)})
 
 
 @router.get("/reports/arrears", response=ArrearsOut)

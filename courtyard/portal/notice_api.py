@@ -9,9 +9,10 @@ from datetime import datetime
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from courtyard.core.access import RESIDENT
-from courtyard.core.api import api_access
+from courtyard.core.api import Pagination, api_access
 from courtyard.notices import selectors as notice_selectors
 from courtyard.notices import services as notice_services
 
@@ -199,6 +200,7 @@ def unlike_my_notice(request, notice_id: int):
 
 @router.get("/portal/notices/{notice_id}/comments", response=list[CommentOut])
 @api_access(RESIDENT)
+@paginate(Pagination)
 def list_comments(request, notice_id: int):
     """The comments I see: all but hidden ones (mine stay, marked), with staff replies."""
     notice = notice_selectors.portal_notice(request.user, notice_id)

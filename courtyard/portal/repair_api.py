@@ -1,4 +1,5 @@
-"""API for residents' repairs: ``/portal/work-orders`` — my reports, one report with its
+"""API for residents' repairs: ``/portal/repair-categories`` (what a report may choose) and
+``/portal/work-orders`` — my reports, one report with its
 progress, a new report (without photos: those go through the portal page) and my actions on it
 (confirm, reject, rate, cancel). Someone else's order is "not found"."""
 
@@ -29,7 +30,8 @@ class WorkOrderFields(Schema):
     number: str
     status: str
     status_label: str
-    category: str
+    category: int
+    category_name: str
     urgency: str
     description: str
     unit: int | None
@@ -43,6 +45,10 @@ class WorkOrderRowOut(WorkOrderFields):
 
     @staticmethod
     def resolve_category(obj):
+        return obj.category_id
+
+    @staticmethod
+    def resolve_category_name(obj):
         return obj.category.name
 
     @staticmethod
@@ -109,7 +115,8 @@ def detail(order):
         "number": order.number,
         "status": order.status,
         "status_label": str(order.get_status_display()),
-        "category": order.category.name,
+        "category": order.category_id,
+        "category_name": order.category.name,
         "urgency": order.urgency,
         "description": order.description,
         "unit": order.unit_id,
@@ -158,6 +165,19 @@ def detail(order):
         ],
     )
     return data
+
+
+class PortalRepairCategoryOut(Schema):
+    id: int
+    name: str
+
+
+@router.get("/portal/repair-categories", response=list[PortalRepairCategoryOut])
+@api_access(RESIDENT)
+@paginate(Pagination)
+def list_repair_categories(request):
+    """The repair categories a new report may choose (the active ones, in their order)."""
+    return repair_services.active_categories().order_by("sort_order", "pk")
 
 
 @router.get("/portal/work-orders", response=list[WorkOrderRowOut])

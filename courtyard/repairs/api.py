@@ -2,15 +2,15 @@
 and one action endpoint per transition (never a writable ``status``).
 
 A transition not allowed from the current state answers 409 with a ``code``
-(``not_submitted``, ``not_in_progress``, ``changed_meanwhile`` …); photos and signatures go
-through the pages (multipart), the API takes the text of every action.
+(``not_submitted``, ``not_in_progress``, ``changed_meanwhile`` …); follow-ups take photos
+(multipart, as the pages); completion photos and signatures go through the pages.
 """
 
 from datetime import datetime
 from decimal import Decimal
 
 import django_filters
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
@@ -286,7 +286,10 @@ def update_work_order(request, pk: int, payload: WorkOrderPatch):
 
 @router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])
 @api_access("repairs.dispatch_workorder")
+@paginate(Pagination)
 def work_order_candidates(request, pk: int):
+    """Who may be dispatched, the suggested one first (then those with the skill, lightest
+    load first)."""
     order = _order(request, pk, "dispatch")
     return [
         {
@@ -319,11 +322,17 @@ def dispatch_work_order(request, pk: int, payload: DispatchIn):
 
 @router.post("/work-orders/{pk}/follow-ups", response={201: FollowUpOut})
 @api_access("repairs.followup_workorder")
-def add_follow_up(request, pk: int, payload: FollowUpIn):
+def add_follow_up(
+    request,
+    pk: int,
+    payload: Form[FollowUpIn],
+    photos: File[list[UploadedFile]] = None,
+):
+    """A follow-up as the order page takes it: ``multipart/form-data`` with ``text`` and up to
+    nine ``photos`` (JPEG or PNG, checked by content and size as on the pages)."""
     order = _order(request, pk, "followup")
-    follow_up = services.add_follow_up(request.user, order, text=payload.text)
-    follow_up.photos = []
-    return Status(201, follow_up)
+    follow_up = services.add_follow_up(request.user, order, text=payload.text, photos=photos or ())
+    return Status(201, selectors.follow_ups_of(order, pk=follow_up.pk)[0])
 
 
 @router.post("/work-orders/{pk}/start", response=WorkOrderOut)

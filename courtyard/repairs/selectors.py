@@ -113,10 +113,13 @@ def orders_for_resident(user):
     )
 
 
-def follow_ups_of(order):
-    """The follow-ups of an order with their authors and photos (two queries)."""
+def follow_ups_of(order, **lookup):
+    """The follow-ups of an order (or those matching ``lookup``) with their authors and
+    photos (two queries)."""
     content_type = ContentType.objects.get_for_model(FollowUp)
-    follow_ups = list(order.follow_ups.select_related("author").order_by("created_at", "id"))
+    follow_ups = list(
+        order.follow_ups.filter(**lookup).select_related("author").order_by("created_at", "id")
+    )
     photos = {}
     if follow_ups:
         for attachment in Attachment.objects.filter(

@@ -34,6 +34,8 @@ def test_create_reminds_and_answers_the_reminders(api, finance, bills):
     assert response.status_code == 201
     body = response.json()
     message = Message.objects.get()
+    assert body["count"] == 2  # a list, as every list answers
+    body = body["items"]
     assert [r["bill"] for r in body] == [b.pk for b in bills]
     assert {(r["channel"], r["message"], r["message_status"], r["note"]) for r in body} == {
         ("sms", message.pk, "queued", "第二次")
@@ -44,7 +46,7 @@ def test_create_a_phone_call_with_its_outcome(api, finance, bills):
     response = api(finance).post(
         "/reminders", {"bills": [bills[0].pk], "channel": "phone", "outcome": "promised"}
     )
-    assert response.status_code == 201 and response.json()[0]["outcome"] == "promised"
+    assert response.status_code == 201 and response.json()["items"][0]["outcome"] == "promised"
 
 
 @pytest.mark.parametrize(

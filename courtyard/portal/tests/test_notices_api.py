@@ -76,7 +76,9 @@ def test_comments_added_sanitised_and_listed(api, resident, unit, manager):  # n
     assert response.json()["body"] == "<b>几点</b>恢复？" and response.json()["mine"] is True
     comment = NoticeComment.objects.get()
     services.reply_to_comment(manager, comment, "下午三点")
-    listed = api(resident).get(path).json()
+    listing = api(resident).get(path).json()
+    assert listing["count"] == 1
+    listed = listing["items"]
     assert [c["body"] for c in listed] == ["<b>几点</b>恢复？"]
     assert listed[0]["replies"][0]["body"] == "下午三点"
     assert listed[0]["replies"][0]["author"] == "Estate office"
@@ -91,9 +93,9 @@ def test_my_hidden_comment_shows_hidden_to_me_only(api, resident, unit, manager)
     mine = services.add_comment(resident, notice, "广告")
     services.hide_comment(manager, mine, "广告内容")
     path = f"{URL}/{notice.pk}/comments"
-    listed = api(resident).get(path).json()
+    listed = api(resident).get(path).json()["items"]
     assert listed[0]["hidden"] is True and listed[0]["hidden_reason"] == "广告内容"
-    assert api(neighbour).get(path).json() == []
+    assert api(neighbour).get(path).json() == {"items": [], "count": 0}
 
 
 def test_an_ended_notice_takes_no_likes(api, resident, unit, manager):  # noqa: F811
@@ -132,3 +134,12 @@ def test_staff_tokens_are_refused(api, staff, unit, manager, resident):  # noqa:
 def test_without_a_token_401(client):
     response = client.get(f"/api/v1{URL}")
     assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_comments_are_a_paged_list(api, resident, unit, manager):  # noqa: F811
+    notice = publish(manager, unit.estate)
+    for number in range(3):
+        services.add_comment(resident, notice, f"第{number}条")
+    path = f"{URL}/{notice.pk}/comments"
+    page = api(resident).get(path, limit=2, offset=1).json()
+    assert page["count"] == 3 and len(page["items"]) == 2

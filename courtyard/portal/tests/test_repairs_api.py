@@ -29,7 +29,22 @@ def test_create_list_and_detail(client, resident, unit, water):  # noqa: F811
     listing = client.get(URL, headers=bearer(resident)).json()
     assert listing["count"] == 1 and listing["items"][0]["id"] == body["id"]
     detail = client.get(f"{URL}/{body['id']}", headers=bearer(resident)).json()
-    assert detail["description"] == "门铃坏了" and detail["category"] == water.name
+    assert detail["description"] == "门铃坏了"
+    # The category as staff see it: its id and its name.
+    assert (detail["category"], detail["category_name"]) == (water.pk, water.name)
+    row = listing["items"][0]
+    assert (row["category"], row["category_name"]) == (water.pk, water.name)
+    assert (body["category"], body["category_name"]) == (water.pk, water.name)
+
+
+def test_the_active_repair_categories_are_listed(client, resident, water):  # noqa: F811
+    from courtyard.repairs.models import RepairCategory
+
+    RepairCategory.objects.create(code="retired", name="已停用", is_active=False)
+    listing = client.get("/api/v1/portal/repair-categories", headers=bearer(resident)).json()
+    assert {"items", "count"} <= set(listing)
+    names = [row["name"] for row in listing["items"]]
+    assert water.name in names and "已停用" not in names
 
 
 def test_bad_input_is_refused(client, resident, unit, water):  # noqa: F811

@@ -148,17 +148,21 @@ def test_create_errors(api, clerk, unit, other_unit, water):
     assert not WorkOrder.objects.exists()
 
 
-def test_the_whole_way_through_the_api(api, clerk, tech, supervisor, new_order):
+def test_the_whole_way_through_the_api(api, client, clerk, tech, supervisor, new_order):
     base = f"/work-orders/{new_order.pk}"
     assert api(clerk).post(f"{base}/accept").json()["status"] == "accepted"
-    candidates = api(clerk).get(f"{base}/candidates").json()
+    listing = api(clerk).get(f"{base}/candidates").json()
+    candidates = listing["items"]
+    assert listing["count"] == len(candidates)
     assert candidates[0]["id"] == tech.pk and candidates[0]["suggested"]
     response = api(clerk).post(
         f"{base}/dispatch", {"assignee": tech.pk, "note": "请30分钟内联系业主"}
     )
     assert response.status_code == 200 and response.json()["assignee_name"] == "李师傅"
     assert api(tech).post(f"{base}/start").json()["status"] == "in_progress"
-    response = api(tech).post(f"{base}/follow-ups", {"text": "需要换三通"})
+    response = client.post(
+        f"/api/v1{base}/follow-ups", {"text": "需要换三通"}, headers=api(tech).headers
+    )
     assert response.status_code == 201 and response.json()["text"] == "需要换三通"
     response = api(tech).post(
         f"{base}/complete", {"work_done": "更换三通", "materials": "三通", "cost": "35.50"}
@@ -254,3 +258,39 @@ class TestWorkOrderApiMatrix(ModelPermissionMatrix):
         unit = UnitFactory(entrance__building__estate=estate)
         admin = make_user(f"maker{estate.pk}", superuser=True)
         return services.create_work_order(admin, category=category, description="x", unit=unit)
+
+
+# Follow-ups with photos ---------------------------------------------------------------------
+
+
+def test_a_follow_up_takes_photos_as_the_page_does(api, client, clerk, tech, new_order):
+    from courtyard.core.models import Attachment
+
+    from .conftest import photo
+
+    services.dispatch(clerk, new_order, assignee=tech)
+    response = client.post(
+        f"/api/v1/work-orders/{new_order.pk}/follow-ups",
+        {"text": "拍了现场照片", "photos": [photo("a.png"), photo("b.png")]},
+        headers=api(tech).headers,
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["text"] == "拍了现场照片"
+    assert [p["name"] for p in body["photos"]] == ["a.png", "b.png"]
+    assert Attachment.objects.filter(purpose="photo").count() == 2
+
+
+def test_a_follow_up_photo_is_checked_by_content(api, client, clerk, tech, new_order):
+    from courtyard.repairs.models import FollowUp
+
+    from .conftest import photo
+
+    services.dispatch(clerk, new_order, assignee=tech)
+    response = client.post(
+        f"/api/v1/work-orders/{new_order.pk}/follow-ups",
+        {"text": "照片", "photos": [photo("fake.png", b"MZ not an image at all")]},
+        headers=api(tech).headers,
+    )
+    assert response.status_code == 400 and "photos" in response.content.decode()
+    assert not FollowUp.objects.exists()
