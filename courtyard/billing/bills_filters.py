@@ -1,6 +1,8 @@
 """Filter set of the bill list: the list's sidebar, the API query and the Excel export."""
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +10,7 @@ from courtyard.core.filters import BaseFilterSet
 from courtyard.core.forms import QuickSelect
 from courtyard.estates.models import Building, Estate
 
+from . import periods
 from .choices import OUTSTANDING_STATUSES, BillKind
 from .items_filters import PlaceFilterMixin
 from .models import Bill, ChargeItem
@@ -22,6 +25,27 @@ STATES = (
     ("draft", _("Draft")),
     ("void", _("Voided")),
 )
+
+
+class PeriodField(forms.CharField):
+    """A billing period of any cycle (2026-11, 2026-Q4, 2026), as bills store its label."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return periods.parse(value).label
+        except ValidationError:
+            raise ValidationError(
+                _("Write the period like 2026-11, 2026-Q4 or 2026."), code="bad_period"
+            )
+
+
+class PeriodFilter(django_filters.CharFilter):
+    """A period; a malformed one (2026-13) is a filter error, not an empty list."""
+
+    field_class = PeriodField
 
 
 class BillFilterSet(PlaceFilterMixin, BaseFilterSet):
@@ -42,7 +66,7 @@ class BillFilterSet(PlaceFilterMixin, BaseFilterSet):
         label=_("Charge item"),
         widget=QuickSelect,
     )
-    period = django_filters.CharFilter(label=_("Period"), lookup_expr="exact")
+    period = PeriodFilter(label=_("Period"))
     status = django_filters.ChoiceFilter(
         choices=STATES, label=_("Status"), method="by_state", widget=QuickSelect
     )

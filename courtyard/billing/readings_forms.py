@@ -10,7 +10,7 @@ from courtyard.core.forms import StyledForm
 from . import periods
 from .choices import Cycle, MeterType
 from .readings_selectors import grid_buildings
-from .readings_services import current_month
+from .readings_services import billed_meter_types, current_month
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -51,6 +51,10 @@ class GridForm(StyledForm):
         buildings = grid_buildings(user)
         self.fields["building"].queryset = buildings
         self.fields["building"].label_from_instance = lambda b: f"{b.estate.name} · {b.name}"
+        # Only the meters a charge item bills are read.
+        self.fields["meter_type"].choices = [
+            (meter.value, meter.label) for meter in billed_meter_types()
+        ]
         self.initial.setdefault("period", current_month())
         self.initial.setdefault("meter_type", MeterType.WATER)
 

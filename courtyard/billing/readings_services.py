@@ -9,9 +9,14 @@ entry grid, the Excel import and the API:
 - readings go forward: a month before the meter's latest reading cannot be added, and only
   the latest reading can be corrected (``later_reading``); a reading already billed cannot
   change (``billed``);
-- usage above ``billing.usage_flag_factor`` × the median usage of the unit's own last
-  ``billing.usage_history_months`` months is flagged with the reason; a bill run waits for a
-  reviewer (``billing.review_meterreading``) to accept it, or for a correction.
+- only the meters a metered charge item bills are read (``bad_meter``), and a batch holds at
+  least one reading (``no_readings``);
+- a usage is flagged with its reasons (``FlagRule``) when it is above its meter type's
+  ceiling (``billing.usage_ceiling_*``), above ``billing.usage_flag_factor`` × the median of
+  the unit's own last ``billing.usage_history_months`` months, above
+  ``billing.building_flag_factor`` × the median of the building's other units that month, or
+  when neither median exists to judge it; a bill run waits for a reviewer
+  (``billing.review_meterreading``) to accept it, or for a correction.
 
 ``save_readings`` checks a whole batch first and writes nothing when any row is wrong: it
 raises ``ReadingRowsInvalid`` with one ``RowError`` per problem (row index, field, code,
@@ -37,8 +42,8 @@ from courtyard.core.scoping import check_in_scope, has_action, require_action, u
 from courtyard.core.timeline import record_event
 
 from . import periods
-from .choices import BillStatus, Cycle, MeterType
-from .models import Bill, MeterReading
+from .choices import BillStatus, Cycle, MeterType, Pricing
+from .models import Bill, ChargeItem, MeterReading
 
 # Fewer earlier months than this and there is no median worth comparing with.
 MIN_HISTORY = 3
@@ -368,8 +373,13 @@ def save_readings(actor, entries, progress=None):
     """
     require_action(actor, MeterReading, "add")
     entries = list(entries)
+    if not entries:
+        raise ValidationError(_("Send at least one reading."), code="no_readings")
     errors = []
-    checked = [_check_entry(actor, index, entry, errors) for index, entry in enumerate(entries)]
+    meters = billed_meter_types()
+    checked = [
+        _check_entry(actor, index, entry, errors, meters) for index, entry in enumerate(entries)
+    ]
     valid = [(index, entry) for index, entry in enumerate(checked) if entry is not None]
     result = SaveResult()
     if not valid:
@@ -408,8 +418,18 @@ def save_readings(actor, entries, progress=None):
     return result
 
 
-def _check_entry(actor, index, entry, errors):
-    """The entry with its figures parsed, or None after adding its errors."""
+def billed_meter_types():
+    """The meter types that a metered charge item bills, in the choices' order: the only
+    readings worth keeping."""
+    billed = set(
+        ChargeItem.objects.filter(pricing=Pricing.METERED).values_list("meter_type", flat=True)
+    )
+    return [meter for meter in MeterType if meter in billed]
+
+
+def _check_entry(actor, index, entry, errors, meters):
+    """The entry with its figures parsed, or None after adding its errors; ``meters`` are
+    the billed meter types."""
     before = len(errors)
 
     def refuse(field_name, code, message):
@@ -418,11 +438,12 @@ def _check_entry(actor, index, entry, errors):
     unit = entry.unit
     if unit is None or not user_scope(actor).covers(unit.estate_id, unit.building_id):
         refuse("unit", "not_found", _("No such unit in your data scope."))
-    if entry.meter_type not in MeterType.values:
+    if entry.meter_type not in meters:
         refuse(
             "meter_type",
             "bad_meter",
-            _("Choose one of: %(meters)s.") % {"meters": ", ".join(map(str, MeterType.labels))},
+            _("No charge item bills this meter; choose one of: %(meters)s.")
+            % {"meters": ", ".join(str(meter.label) for meter in meters) or "—"},
         )
     period = str(entry.period or "").strip()
     try:

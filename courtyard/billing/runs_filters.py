@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.filters import BaseFilterSet
 from courtyard.estates.models import Estate
 
+from .bills_filters import PeriodFilter
 from .choices import BillRunStatus
 from .items_filters import PlaceFilterMixin
 from .models import BillRun
@@ -13,7 +14,7 @@ from .models import BillRun
 
 class BillRunFilterSet(PlaceFilterMixin, BaseFilterSet):
     estate = django_filters.ModelChoiceFilter(queryset=Estate.objects.all(), label=_("Estate"))
-    period = django_filters.CharFilter(label=_("Period"))
+    period = PeriodFilter(label=_("Period"))
     status = django_filters.ChoiceFilter(choices=BillRunStatus.choices, label=_("Status"))
 
     class Meta:

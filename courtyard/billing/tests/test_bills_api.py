@@ -186,3 +186,11 @@ def test_publishing_a_running_run_is_409(api, finance, estate, unit, items):
     assert response.status_code == 409 and response.json()["code"] == "not_generated"
     generate_bills(run)
     assert api(finance).post(f"/bill-runs/{run.pk}/publish").status_code == 200
+
+
+def test_a_period_that_does_not_exist_is_a_bad_filter(api, finance):
+    client = api(finance)
+    for period in ("2026-13", "2026-Q5", "last month"):
+        response = client.get("/bills", period=period)
+        assert response.status_code == 400 and response.json()["code"] == "invalid_filter"
+    assert client.get("/bills", period="2026-q4").status_code == 200

@@ -12,7 +12,8 @@ from tests.factories import UnitFactory, make_user
 
 from .factories import make_reading
 
-pytestmark = pytest.mark.django_db
+# Readings are kept only of the meters a charge item bills (water and electricity).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("items")]
 
 THIS_MONTH = timezone.localdate().strftime("%Y-%m")
 LAST_MONTH = shift_month(THIS_MONTH, -1)
@@ -112,6 +113,28 @@ def test_batch_with_bad_rows_saves_nothing_and_answers_each_rows_code(
         (4, "period", "bad_period"),
     ]
     assert not MeterReading.objects.filter(period=THIS_MONTH).exists()
+
+
+def test_batch_refuses_a_meter_that_no_charge_item_bills(api, finance, rooms):
+    # Issue 19: "gas" answered 201 and was kept, though nothing bills gas.
+    row = {"unit": rooms[0].pk, "meter_type": "gas", "period": THIS_MONTH, "reading": "5"}
+    response = api(finance).post("/meter-readings", {"readings": [row]})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["field"], error["code"]) == ("meter_type", "bad_meter")
+    assert "Water" in error["message"] and "Gas" not in error["message"]
+    assert not MeterReading.objects.filter(meter_type="gas").exists()
+
+
+def test_an_empty_batch_is_refused(api, finance, rooms):
+    response = api(finance).post("/meter-readings", {"readings": []})
+    assert response.status_code == 400 and response.json()["code"] == "no_readings"
+
+
+def test_a_month_that_does_not_exist_is_a_bad_filter(api, finance, rooms):
+    for name in ("period", "period_from", "period_to"):
+        response = api(finance).get("/meter-readings", **{name: "2026-13"})
+        assert response.status_code == 400 and response.json()["code"] == "invalid_filter"
 
 
 def test_batch_needs_the_add_permission(api, rooms, estate):

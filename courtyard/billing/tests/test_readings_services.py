@@ -18,7 +18,8 @@ from tests.factories import UnitFactory, make_user
 
 from .factories import make_bill, make_reading
 
-pytestmark = pytest.mark.django_db
+# Readings are kept only of the meters a charge item bills (water and electricity).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("items")]
 
 THIS_MONTH = timezone.localdate().strftime("%Y-%m")
 LAST_MONTH = shift_month(THIS_MONTH, -1)
@@ -294,11 +295,11 @@ def test_bad_rows_are_reported_and_nothing_is_saved(finance, unit, other_estate)
         Entry(good, "water", "2026/11", "1"),
         Entry(good, "water", shift_month(THIS_MONTH, 1), "1"),
         Entry(good, "electricity", THIS_MONTH, "-3"),
-        Entry(good, "gas", THIS_MONTH, "1.234"),
-        Entry(good, "gas", THIS_MONTH, "abc"),
+        Entry(good, "electricity", THIS_MONTH, "1.234"),
+        Entry(good, "electricity", THIS_MONTH, "abc"),
         Entry(foreign, "water", THIS_MONTH, "5"),
         Entry(good, "water", THIS_MONTH, "13"),  # the first row again
-        Entry(good, "gas", LAST_MONTH, "1", tomorrow),
+        Entry(good, "electricity", LAST_MONTH, "1", tomorrow),
     ]
     with pytest.raises(ReadingRowsInvalid) as caught:
         services.save_readings(finance, entries)
@@ -316,6 +317,22 @@ def test_bad_rows_are_reported_and_nothing_is_saved(finance, unit, other_estate)
     ]
     assert "10 rows have errors" in caught.value.messages[0]
     assert not MeterReading.objects.filter(unit=good).exists()
+
+
+def test_only_meters_that_a_charge_item_bills_are_read(finance, unit, items):
+    with pytest.raises(ReadingRowsInvalid) as caught:
+        services.save_readings(finance, [Entry(unit, "gas", THIS_MONTH, "1")])
+    assert codes(caught.value) == [(0, "meter_type", "bad_meter")]
+    items["water"].meter_type = "gas"
+    items["water"].save()
+    services.save_readings(finance, [Entry(unit, "gas", THIS_MONTH, "1")])
+    assert MeterReading.objects.filter(unit=unit, meter_type="gas").exists()
+
+
+def test_an_empty_batch_is_refused(finance):
+    with pytest.raises(ValidationError) as caught:
+        services.save_readings(finance, [])
+    assert caught.value.code == "no_readings"
 
 
 def test_a_batch_may_hold_several_months_of_one_meter(finance, unit):
@@ -346,9 +363,10 @@ def test_batch_reads_history_in_a_few_queries(finance, estate, django_assert_max
     for unit in units:
         history(unit, [10, 11, 12])
     entries = [Entry(unit, "water", THIS_MONTH, "200") for unit in units]
-    # Checking reads a fixed number of queries; writing each (flagged) row is its insert in a
-    # savepoint, its audit entry and its timeline event.
-    with django_assert_max_num_queries(12 + 5 * len(units)):
+    # Checking reads a fixed number of queries (the billed meters and the building's month
+    # among them); writing each (flagged) row is its insert in a savepoint, its audit entry
+    # and its timeline event.
+    with django_assert_max_num_queries(14 + 5 * len(units)):
         services.save_readings(finance, entries)
 
 

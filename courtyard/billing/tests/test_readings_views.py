@@ -17,7 +17,8 @@ from tests.factories import EntranceFactory, UnitFactory, make_user
 
 from .factories import make_bill, make_reading
 
-pytestmark = pytest.mark.django_db
+# Readings are kept only of the meters a charge item bills (water and electricity).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("items")]
 
 THIS_MONTH = timezone.localdate().strftime("%Y-%m")
 LAST_MONTH = shift_month(THIS_MONTH, -1)
