@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the web server and the task worker together; Ctrl-C stops both.
+# Start the web server and the task worker together (the worker restarted whenever it
+# dies); Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"
@@ -10,7 +11,27 @@ PY=.venv/bin/python
   --bind "$BIND:$PORT" --workers "${WEB_WORKERS:-3}" --threads 4 \
   --access-logfile - --error-logfile - --log-level warning &
 WEB=$!
-$PY manage.py run_huey --quiet &
+
+# The worker is restarted when it dies, after a pause that doubles up to a minute (back to a
+# second once it has run a minute); the web server stays up. The jobs it was running are
+# resumed or failed when their lease expires.
+supervise_worker() {
+  local pause=1 started child=""
+  trap 'kill "$child" 2>/dev/null; exit 0' INT TERM
+  while true; do
+    started=$SECONDS
+    $PY manage.py run_huey --quiet &
+    child=$!
+    wait "$child" || true
+    if (( SECONDS - started > 60 )); then pause=1; fi
+    echo "The task worker stopped; restarting it in ${pause}s." >&2
+    sleep "$pause" &
+    child=$!
+    wait "$child" || true
+    pause=$(( pause * 2 > 60 ? 60 : pause * 2 ))
+  done
+}
+supervise_worker &
 WORKER=$!
 
 stop() {
@@ -37,4 +58,4 @@ cat <<MSG
   Press Ctrl-C to stop the web server and the worker.
 
 MSG
-wait -n "$WEB" "$WORKER"
+wait "$WEB"

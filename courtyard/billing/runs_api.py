@@ -205,3 +205,14 @@ def publish_run(request, pk: int):
         raise Http404
     runs_services.publish_bill_run(request.user, run)  # checks the scope: 404 outside it
     return RUNS.get(pk=run.pk)
+
+
+@router.post("/bill-runs/{pk}/restart", response=RunDetailOut)
+@api_access("billing.add_billrun")
+def restart_run(request, pk: int):
+    """Generate a failed run again (409 ``not_failed`` for any other)."""
+    run = BillRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    runs_services.restart_bill_run(request.user, run)  # checks the scope: 404 outside it
+    return RUNS.get(pk=run.pk)

@@ -544,7 +544,10 @@ def scope_of(run):
 
 
 def generate_bills(run, progress=None):
-    """Write the run's draft bills (the job's work). ``progress(done, total)`` per chunk."""
+    """Write the run's draft bills (the job's work). ``progress(done, total)`` per chunk.
+
+    Run again after its worker died, it writes only the bills still missing: the walk skips
+    the bills that exist, its own drafts of the first try among them."""
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.RUNNING)
     scope = scope_of(run)
     walk = Walk(scope)
@@ -587,14 +590,52 @@ def _undo(run):
     BillRun.objects.filter(pk=run.pk).update(status=BillRunStatus.FAILED, bill_count=0)
 
 
-@jobs.job_handler(JOB_KIND)
+def _abandon(job):
+    """The run's worker died for good: its drafts go, the run fails and may be restarted."""
+    run = BillRun.objects.filter(
+        pk=job.params["run_id"], status__in=[BillRunStatus.PENDING, BillRunStatus.RUNNING]
+    ).first()
+    if run is not None:
+        _undo(run)
+
+
+@jobs.job_handler(JOB_KIND, resumable=True, abandon=_abandon)
 def bill_run_job(job):
     run = BillRun.objects.select_related("estate").get(pk=job.params["run_id"])
-    result = generate_bills(run, progress=lambda done, total: jobs.progress(job, done, total))
+    if run.status in (BillRunStatus.PENDING, BillRunStatus.RUNNING):
+        generate_bills(run, progress=lambda done, total: jobs.progress(job, done, total))
+    # else a resumed job whose run had finished before its worker died: nothing to redo.
     return {
-        "summary": _("%(count)s draft bills created.") % {"count": result["created"]},
+        "summary": _("%(count)s draft bills created.") % {"count": run.bill_count},
         "run": run.pk,
     }
+
+
+def restart_bill_run(actor, run):
+    """Generate a failed run again (its worker died or it crashed; it kept no drafts)."""
+    require_action(actor, BillRun, "add")
+    with transaction.atomic():
+        runs = BillRun.objects.select_for_update()
+        q = scope_q(BillRun, user_scope(actor))
+        run = (runs if q is None else runs.filter(q)).filter(pk=run.pk).first()
+        if run is None:
+            raise Http404
+        if run.status != BillRunStatus.FAILED:
+            raise StateConflict(
+                _("Only a failed bill run can be started again (this one is %(status)s).")
+                % {"status": run.get_status_display().lower()},
+                "not_failed",
+            )
+        published = published_items(scope_of(run))
+        if published:
+            raise StateConflict(
+                Preview(scope_of(run), [], [], published).blocking, "already_published"
+            )
+        run.status = BillRunStatus.PENDING
+        run.job = jobs.start_job(actor, JOB_KIND, params={"run_id": run.pk})
+        run.save(update_fields=["status", "job", "updated_at"])
+        record_event(run, actor, "restarted", _("Bill run started again"))
+    return run
 
 
 class BillWriter:

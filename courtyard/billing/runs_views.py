@@ -127,6 +127,7 @@ class BillRunDetailView(ObjectDetailView):
             and user.has_perm("billing.publish_bill")
             and run.bill_count > 0,
             drafts=Bill.objects.filter(bill_run=run, status="draft").count(),
+            can_restart=run.status == BillRunStatus.FAILED and user.has_perm("billing.add_billrun"),
         )
         return context
 
@@ -155,12 +156,31 @@ def billrun_publish(request, pk):
     return redirect(run.get_absolute_url())
 
 
+@access("billing.add_billrun")
+def billrun_restart(request, pk):
+    """Generate a failed run again (its worker died or it crashed; it kept no drafts)."""
+    try:
+        run = restrict(RUNS, request.user, "view").get(pk=pk)
+    except (BillRun.DoesNotExist, ValueError):
+        raise Http404
+    if request.method != "POST":
+        return redirect(run.get_absolute_url())
+    try:
+        services.restart_bill_run(request.user, run)
+    except StateConflict as error:
+        messages.error(request, error_text(error))
+        return redirect(run.get_absolute_url())
+    messages.success(request, _("The bill run has been started again."))
+    return redirect(run.get_absolute_url())
+
+
 urlpatterns = [
     path("runs/", BillRunListView.as_view(), name="billrun_list"),
     path("runs/new/", BillRunCreateView.as_view(), name="billrun_add"),
     path("runs/<int:pk>/", BillRunDetailView.as_view(), name="billrun_detail"),
     path("runs/<int:pk>/history/", BillRunHistoryView.as_view(), name="billrun_history"),
     path("runs/<int:pk>/publish/", billrun_publish, name="billrun_publish"),
+    path("runs/<int:pk>/restart/", billrun_restart, name="billrun_restart"),
 ]
 
 NAV = [

@@ -201,9 +201,13 @@ class Job(models.Model):
     output_name = models.CharField(_("output file name"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # A running job's worker renews its lease; an expired lease means the worker died.
+    lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "lease_until"])]
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
 

@@ -37,3 +37,11 @@ def run_job_task(job_id):
     from .jobs import run_job
 
     run_job(job_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def recover_abandoned_jobs_task():
+    """Jobs whose worker died (their lease expired) are resumed or failed cleanly."""
+    from .jobs import recover_abandoned_jobs
+
+    recover_abandoned_jobs()
