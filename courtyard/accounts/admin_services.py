@@ -464,7 +464,12 @@ def ensure_default_roles():
         for default in role_defs.DEFAULT_ROLES:
             group, group_created = Group.objects.get_or_create(name=default.name)
             role, role_created = Role.objects.get_or_create(
-                group=group, defaults={"description": default.description, "is_builtin": True}
+                group=group,
+                defaults={
+                    "description": default.description,
+                    "name_en": default.name_en,
+                    "is_builtin": True,
+                },
             )
             if group_created:
                 group.permissions.set(role_defs.expand_patterns(default.patterns, permissions))

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import SideChannelDevice
 
 from courtyard.core.audit import AuditedMixin, register
+from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel, ScopedQuerySet
 from courtyard.core.scoping import Scope
 
@@ -133,7 +134,7 @@ class User(AuditedMixin, AbstractUser):
 register(User, exclude_fields=["password", "last_login", "updated_at"])
 
 
-class Role(BaseModel):
+class Role(BilingualName, BaseModel):
     """A named set of function permissions: a Django group with a description."""
 
     group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="role")
@@ -144,9 +145,6 @@ class Role(BaseModel):
         ordering = ["group__name"]
         verbose_name = _("role")
         verbose_name_plural = _("roles")
-
-    def __str__(self):
-        return self.group.name
 
     @property
     def name(self):

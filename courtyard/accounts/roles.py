@@ -41,6 +41,7 @@ class DefaultRole:
     name: str
     description: str
     patterns: tuple
+    name_en: str = ""  # shown to readers of English (core.bilingual)
 
 
 # Seeing phones and ID numbers in full and changing core resident information (name, ID
@@ -95,7 +96,12 @@ NOTICES_CLERK = (
 
 # Patterns are fnmatch patterns over "app_label.codename"; later modules add theirs here.
 DEFAULT_ROLES = (
-    DefaultRole(ADMINISTRATOR, "全部权限 · Administrator — every permission", ("*",)),
+    DefaultRole(
+        ADMINISTRATOR,
+        "全部权限 · Administrator — every permission",
+        ("*",),
+        name_en="Administrator",
+    ),
     DefaultRole(
         "客服专员",
         "住户、报修受理、公告 · Customer service — residents, repairs intake, announcements",
@@ -105,11 +111,13 @@ DEFAULT_ROLES = (
             *REPAIRS_CLERK,
             *NOTICES_CLERK,
         ),
+        name_en="Customer service",
     ),
     DefaultRole(
         "财务人员",
         "费用、账单与收款 · Finance — fees, bills and payments",
         ("estates.view_*", *RESIDENTS_VIEW, "billing.*"),
+        name_en="Finance",
     ),
     DefaultRole(
         "运维主管",
@@ -123,16 +131,19 @@ DEFAULT_ROLES = (
             "facilities.*",
             "analytics.view_*",
         ),
+        name_en="Operations supervisor",
     ),
     DefaultRole(
         "维修人员",
         "处理报修工单 · Technician — handles repair work orders",
         ("estates.view_*", *REPAIRS_TECHNICIAN, "facilities.view_*"),
+        name_en="Technician",
     ),
     DefaultRole(
         "巡检人员",
         "设施巡检 · Inspector — facility inspections",
         ("estates.view_*", "facilities.view_*", "facilities.change_inspection*"),
+        name_en="Inspector",
     ),
 )
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.audit import register
+from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel
 
 from .choices import (
@@ -46,7 +47,7 @@ def money_field(verbose_name, **kwargs):
 
 
 @register
-class ChargeItem(BaseModel):
+class ChargeItem(BilingualName, BaseModel):
     """Something billed (计费项目): property fee, water, electricity, parking, deposit, penalty."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -88,9 +89,6 @@ class ChargeItem(BaseModel):
         ordering = ["sort_order", "code"]
         verbose_name = _("charge item")
         verbose_name_plural = _("charge items")
-
-    def __str__(self):
-        return self.name
 
     def get_absolute_url(self):
         return reverse("billing:chargeitem_detail", args=[self.pk])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.audit import register
+from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel
 
 from .choices import (
@@ -25,7 +26,7 @@ from .choices import (
 
 
 @register
-class RepairCategory(BaseModel):
+class RepairCategory(BilingualName, BaseModel):
     """A kind of repair (水电, 门禁, 电梯 …): configurable, seeded by a data migration."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
@@ -42,9 +43,6 @@ class RepairCategory(BaseModel):
         ordering = ["sort_order", "name"]
         verbose_name = _("repair category")
         verbose_name_plural = _("repair categories")
-
-    def __str__(self):
-        return self.name
 
     def get_absolute_url(self):
         return reverse("repairs:repaircategory_detail", args=[self.pk])

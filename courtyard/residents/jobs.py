@@ -7,7 +7,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from courtyard.core import excel
 from courtyard.core.generic import export_job
@@ -29,7 +29,7 @@ RESIDENT_COLUMNS = (
     excel.ImportColumn("building", gettext_lazy("Building"), example="1号楼", aliases=("楼栋",)),
     excel.ImportColumn("entrance", gettext_lazy("Entrance"), example="1单元", aliases=("单元",)),
     excel.ImportColumn("room_no", gettext_lazy("Room number"), example="101", aliases=("房号",)),
-    excel.ImportColumn("name", gettext_lazy("Name"), example="张伟", aliases=("姓名",)),
+    excel.ImportColumn("name", pgettext_lazy("person", "Name"), example="张伟", aliases=("姓名",)),
     excel.ImportColumn(
         "role", gettext_lazy("Role"), example=Role.OWNER.label, aliases=("身份", "类型")
     ),

@@ -8,6 +8,7 @@ from django.core.paginator import Page, Paginator
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from courtyard.core.privacy import mask_phone
 from courtyard.core.tables import Column, Table
@@ -155,7 +156,7 @@ class IdNumberColumn(Column):
 class ResidentTable(IdentityTable):
     default_order = ("name", "pk")
 
-    name = Column(label=_("Name"), link=True)
+    name = Column(label=pgettext_lazy("person", "Name"), link=True)
     phone = PhoneColumn(label=_("Phone"), orderable=False)
     id_number = IdNumberColumn(label=_("ID number"), orderable=False)
     units = UnitsColumn(label=_("Units"), orderable=False)

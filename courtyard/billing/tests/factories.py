@@ -10,11 +10,13 @@ from courtyard.billing.choices import BillKind, BillStatus
 from courtyard.billing.models import Bill, ChargeItem, MeterReading
 
 _seed = importlib.import_module("courtyard.billing.migrations.0002_seed_charge_items")
+_english = importlib.import_module("courtyard.billing.migrations.0004_chargeitem_english_name")
 
 
 def seed_charge_items():
     """The charge items and default rates that the data migration seeds, as ``{code: item}``."""
     _seed.seed(django_apps, None)
+    _english.fill(django_apps, None)
     return {item.code: item for item in ChargeItem.objects.all()}
 
 

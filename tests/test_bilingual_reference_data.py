@@ -1,0 +1,90 @@
+"""Under an English browser nothing seeded stays Chinese: roles, repair categories and charge
+items show their English name (the Chinese one stays the default); a person's name is 姓名;
+the language switcher names each language in itself; Django's similarity message reads
+without stray spaces (issue 19 point 15)."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
+from django.core.exceptions import ValidationError
+from django.utils import translation
+
+from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.models import Role, User
+from courtyard.billing.tests.factories import make_bill, seed_charge_items
+from courtyard.repairs.models import RepairCategory
+from courtyard.residents.tables import ResidentTable
+
+pytestmark = pytest.mark.django_db
+
+
+def in_both(record):
+    with translation.override("en"):
+        english = str(record)
+    with translation.override("zh-hans"):
+        chinese = str(record)
+    return english, chinese
+
+
+def test_seeded_charge_items_read_in_the_users_language():
+    items = seed_charge_items()
+    assert in_both(items["property-fee"]) == ("Property fee", "物业费")
+    assert in_both(items["water"]) == ("Water", "水费")
+
+
+def test_seeded_repair_categories_read_in_the_users_language():
+    importlib.import_module("courtyard.repairs.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module("courtyard.repairs.migrations.0011_repaircategory_english_name").fill(
+        apps, None
+    )
+    assert in_both(RepairCategory.objects.get(code="water_electric")) == (
+        "Water & electricity",
+        "水电",
+    )
+
+
+def test_a_category_without_an_english_name_shows_its_name():
+    category = RepairCategory.objects.create(name="绿化", code="greenery")
+    assert in_both(category) == ("绿化", "绿化")
+
+
+def test_default_roles_read_in_the_users_language():
+    ensure_default_roles()
+    assert in_both(Role.objects.get(group__name="财务人员")) == ("Finance", "财务人员")
+    assert all(role.name_en for role in Role.objects.all())
+
+
+def test_the_portal_bill_list_shows_the_english_item_name(client):
+    from courtyard.portal.tests.conftest import move_in, resident_account
+    from courtyard.residents.choices import Role as Occupying
+    from tests.factories import UnitFactory
+
+    unit = UnitFactory()
+    user = resident_account()
+    me = move_in(unit, "王小明", user.phone, Occupying.OWNER, user=user).resident
+    make_bill(unit, seed_charge_items()["property-fee"], payer=me)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    assert "Property fee" in client.get("/portal/bills/").content.decode()
+
+
+def test_a_persons_name_is_xingming():
+    with translation.override("zh-hans"):
+        assert str(ResidentTable.base_columns["name"].label) == "姓名"
+
+
+def test_the_language_switcher_names_each_language_in_itself(client):
+    for language in ("en", "zh-hans"):
+        client.cookies["django_language"] = language
+        html = client.get("/accounts/login/").content.decode()
+        assert '<option value="en" lang="en"' in html and ">English</option>" in html
+        assert '<option value="zh-hans" lang="zh-hans"' in html and ">简体中文</option>" in html
+
+
+def test_too_similar_to_the_username_reads_without_stray_spaces():
+    user = User(username="wangfang88")
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        UserAttributeSimilarityValidator().validate("wangfang88!", user)
+    assert refused.value.messages == ["密码与用户名太相似。"]
