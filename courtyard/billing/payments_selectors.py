@@ -3,7 +3,8 @@
 import re
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import DecimalField, F, Func, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from courtyard.core.references import referable, resolve
 from courtyard.core.scoping import has_action, narrow_to_estate, restrict
@@ -12,7 +13,7 @@ from courtyard.residents.choices import OccupancyStatus, Role
 from courtyard.residents.models import GRAM_LENGTH, NameGram, Occupancy, Resident
 
 from .choices import OUTSTANDING_STATUSES
-from .models import Bill, Payment, PaymentAllocation, Refund
+from .models import ZERO, Bill, Payment, PaymentAllocation, Refund
 
 UNIT_RELATED = ("unit", "unit__building", "unit__entrance", "parking_space")
 ALLOCATIONS = Prefetch(
@@ -28,6 +29,7 @@ ALLOCATIONS = Prefetch(
 )
 PAYMENT_RELATED = ("estate", "payer", "operator", "voided_by")
 SEARCH_LIMIT = 20
+MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def visible_payments(user, action="view"):
@@ -71,14 +73,30 @@ def _in_scope(queryset, user, estate_id):
     return narrow_to_estate(referable(user, queryset), estate_id)
 
 
+def _owed(user):
+    """What each unit owes (its bills and those of spaces billed to it, as the cashier lists
+    them), as one subquery: the search shows it in the same query as the units."""
+    bills = (
+        payable_bills(user)
+        .filter(status__in=OUTSTANDING_STATUSES)
+        .filter(Q(unit=OuterRef("pk")) | Q(parking_space__unit=OuterRef("pk")))
+        .order_by()
+        .annotate(total=Func(F("amount") - F("paid_amount"), function="SUM"))
+        .values("total")
+    )
+    return Coalesce(Subquery(bills, output_field=MONEY), ZERO)
+
+
 def find_units(user, text, estate_id=None):
-    """Units whose room number is ``text`` (else starts with it), in the cashier's scope."""
+    """Units whose room number is ``text`` (else starts with it), in the cashier's scope, each
+    with ``owed``: what it owes now."""
     text = (text or "").strip()
     if not text or not has_action(user, Payment, "add"):
         return []
     units = _in_scope(
         Unit.objects.select_related("estate", "building", "entrance"), user, estate_id
     )
+    units = units.annotate(owed=_owed(user))
     order = ("estate_id", "building__name", "entrance__name", "room_no")
     # The exact number first: it is what a cashier types, and the room number's index finds it.
     found = list(units.filter(room_no=text).order_by(*order)[:SEARCH_LIMIT])

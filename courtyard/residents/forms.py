@@ -2,12 +2,14 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from courtyard.core.forms import StyledForm
 from courtyard.core.references import referable
 from courtyard.estates.models import Building, Entrance, Estate, Unit
 
 from .choices import MAIN_ROLES, DocumentPurpose, ResidentKind, Role, VehicleKind
+from .selectors import with_occupants
 from .services import PersonInput
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -30,6 +32,17 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
+
+
+def room_label(unit):
+    """A room of the picker, marked when people live there already."""
+    if not unit.occupants:
+        return unit.room_no
+    return ngettext(
+        "%(room)s — %(count)s person lives here",
+        "%(room)s — %(count)s people live here",
+        unit.occupants,
+    ) % {"room": unit.room_no, "count": unit.occupants}
 
 
 class UnitPickerMixin:
@@ -89,8 +102,12 @@ class UnitPickerMixin:
         # Any unit in scope validates (the API and a resubmission need no cascade);
         # only the offered options are narrowed to the chosen entrance.
         self.fields["unit"].queryset = units
-        offered = units.filter(entrance=entrance).order_by("floor", "room_no") if entrance else []
-        self.fields["unit"].choices = [("", "---------")] + [(u.pk, u.room_no) for u in offered]
+        offered = (
+            with_occupants(units.filter(entrance=entrance)).order_by("floor", "room_no")
+            if entrance
+            else []
+        )
+        self.fields["unit"].choices = [("", "---------")] + [(u.pk, room_label(u)) for u in offered]
         if entrance is not None:
             self.fields["unit"].help_text = ""
         self.picked = {"estate": estate, "building": building, "entrance": entrance, "unit": unit}
@@ -115,7 +132,7 @@ class RegistrationForm(UnitPickerMixin, StyledForm):
         choices=[(r.value, r.label) for r in Role if r in MAIN_ROLES],
         initial=Role.OWNER,
     )
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=ResidentKind.choices)
     company_name = forms.CharField(label=_("Company name"), max_length=200, required=False)
     id_number = forms.CharField(
@@ -182,7 +199,7 @@ class RegistrationForm(UnitPickerMixin, StyledForm):
 class MemberForm(StyledForm):
     """A household member of the new resident (a row of the small formset)."""
 
-    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100, required=False)
     relation = forms.CharField(
         label=_("Relation"),
         max_length=50,
@@ -253,7 +270,7 @@ class ConfirmationFields(forms.Form):
 class CoreForm(StyledForm):
     """Core fields: their own permission and the owner's confirmation (note + document)."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=ResidentKind.choices)
     company_name = forms.CharField(label=_("Company name"), max_length=200, required=False)
     id_number = forms.CharField(
@@ -319,7 +336,7 @@ class MemberAddForm(StyledForm):
     name: a person may also live in an estate outside the user's scope)."""
 
     unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Unit"))
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     relation = forms.CharField(label=_("Relation"), max_length=50, required=False)
     id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
     phone = forms.CharField(label=_("Mobile number"), max_length=20, required=False)

@@ -1,6 +1,6 @@
 """Reads of the residents register, always through the scope gate, without a query per row."""
 
-from django.db.models import Count, Prefetch, Window
+from django.db.models import Count, Prefetch, Q, Window
 
 from courtyard.core import approvals
 from courtyard.core.files import attachments_of
@@ -58,6 +58,13 @@ class ResidentList(ScopedQuerySet):
         counted = self._chain()
         setattr(counted.query, HasOccupancy.AS_SET, True)
         return super(ResidentList, counted).count()
+
+
+def with_occupants(units):
+    """Units each with ``occupants``: how many people live there now (a registration clerk sees
+    which rooms are taken before choosing one), counted in the same query."""
+    current = Q(occupancies__status=OccupancyStatus.CURRENT)
+    return units.annotate(occupants=Count("occupancies__resident", filter=current, distinct=True))
 
 
 def narrowed(queryset):

@@ -80,6 +80,38 @@ def test_cashier_finds_a_unit_by_room_and_a_person_by_name_or_phone(
     assert "138****0001" in signed_in.get(url("cashier"), {"q": "王芳"}).content.decode()
 
 
+def test_cashier_search_shows_what_each_unit_owes_in_a_fixed_number_of_queries(
+    signed_in, unit, bills, fee
+):
+    # Issue 19: the clerk picked a unit and only then learnt "无欠费".
+    partly = make_bill(unit, fee, "50", period="2026-06", status=BillStatus.PARTIAL)
+    Bill.objects.filter(pk=partly.pk).update(paid_amount=D("20.00"))
+    make_bill(unit, fee, "10", period="2026-08", status=BillStatus.DRAFT)  # not owed yet
+    settled = UnitFactory(entrance__building__estate=unit.estate, room_no=unit.room_no)
+    make_bill(settled, fee, "20", status=BillStatus.PAID, paid_amount=D("20"))
+    query = {"q": unit.room_no}
+    queries_of(signed_in, query)  # caches warmed
+    before = queries_of(signed_in, query)
+    for _more in range(3):
+        UnitFactory(entrance__building__estate=unit.estate, room_no=unit.room_no)
+    assert queries_of(signed_in, query) == before  # more units found: no more queries
+    response = signed_in.get(url("cashier"), query)
+    found = {found.pk: found.owed for found in response.context["units"]}
+    assert found[unit.pk] == D("408.75") and found[settled.pk] == 0
+    html = response.content.decode()
+    assert "¥408.75" in html and "cashier-owes" in html and "Nothing owed" in html
+
+
+def queries_of(client, query):
+    """How many queries a request takes now (the bound for the same request with more rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url("cashier"), query)
+    return len(captured)
+
+
 def test_cashier_lists_what_a_unit_owes_with_amounts_prefilled(
     signed_in, unit, bills, fee, django_assert_max_num_queries
 ):

@@ -5,6 +5,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
@@ -81,6 +83,33 @@ def test_detail_page_lists_units_household_and_vehicles(
     assert unit.room_no in page and member.name in page
     history = client.get(reverse("residents:resident_history", args=[owner.pk]))
     assert history.status_code == 200
+
+
+def test_unit_picker_marks_occupied_rooms_without_a_query_per_room(client, clerk, unit):
+    # Issue 19: the clerk found out the room was taken only after submitting.
+    resident_in(unit)
+    resident_in(unit, name="陈小静", role="member")
+    empty = UnitFactory(entrance=unit.entrance, room_no="1999")
+    client.force_login(clerk)
+    query = {
+        "estate": unit.estate_id,
+        "building": unit.building_id,
+        "entrance": unit.entrance_id,
+        "prev_estate": unit.estate_id,
+        "prev_building": unit.building_id,
+        "prev_entrance": unit.entrance_id,
+    }
+    picker = reverse("residents:unit_picker")
+    html = client.get(picker, query).content.decode()
+    assert f'<option value="{unit.pk}">{unit.room_no} — 2 people live here</option>' in html
+    assert f'<option value="{empty.pk}">1999</option>' in html
+    with CaptureQueriesContext(connection) as before:
+        client.get(picker, query)
+    for room in range(3):
+        resident_in(UnitFactory(entrance=unit.entrance, room_no=f"20{room}"))
+    with CaptureQueriesContext(connection) as after:
+        client.get(picker, query)
+    assert len(after) == len(before)
 
 
 def test_new_resident_form_with_a_member_and_a_document(client, clerk, unit):
