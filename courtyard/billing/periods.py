@@ -89,3 +89,13 @@ def containing(day, cycle):
 
 def month_label(day):
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def ahead(period, day):
+    """How many periods of its cycle ``period`` lies after the one containing ``day`` (0:
+    that one, negative: before it)."""
+    current = containing(day, period.cycle)
+    months = (period.start.year - current.start.year) * 12 + (
+        period.start.month - current.start.month
+    )
+    return months // period.months

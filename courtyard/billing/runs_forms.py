@@ -36,6 +36,12 @@ class BillRunForm(StyledForm):
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
+    confirm_ahead = forms.BooleanField(
+        label=_("Yes, bill this period in advance"),
+        required=False,
+        help_text=_("Needed for a period beyond the next one."),
+    )
+
     def __init__(self, data=None, *, user, initial=None):
         initial = {"period": containing(timezone.localdate(), Cycle.MONTH).label, **(initial or {})}
         super().__init__(data, initial=initial)

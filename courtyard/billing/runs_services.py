@@ -30,6 +30,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from courtyard.core import jobs
 from courtyard.core.exceptions import StateConflict
@@ -38,7 +39,7 @@ from courtyard.core.timeline import record_event
 
 from . import periods, pricing
 from .bills_services import field_error, publish_drafts
-from .choices import PERIODIC_PRICING, BillKind, BillRunStatus, BillStatus, Pricing
+from .choices import PERIODIC_PRICING, BillKind, BillRunStatus, BillStatus, Cycle, Pricing
 from .models import ZERO, Bill, BillRun, MeterReading, ParkingSpace
 from .selectors import item_rates, rate_for
 
@@ -49,18 +50,41 @@ JOB_KIND = "billing.bill_run"
 METERED, PER_AREA = Pricing.METERED.value, Pricing.PER_AREA.value  # plain str in hot loops
 DRAFT = BillStatus.DRAFT.value
 
-# Problems: code → (label, whether the bill is skipped). Labels are translated when shown.
-PROBLEMS = {
-    "already_published": (lambda: _("Already published for this period"), True),
-    "missing_reading": (lambda: _("Missing meter reading"), True),
-    "flagged_reading": (lambda: _("Meter reading flagged and not reviewed"), True),
-    "no_area": (lambda: _("Unit without floor area"), True),
-    "no_rate": (lambda: _("No rate for this item"), True),
-    "zero_amount": (lambda: _("Nothing to bill (amount 0)"), True),
-    "no_owner": (lambda: _("No current owner: the bill has no payer"), False),
-    "not_applicable": (lambda: _("Item does not apply to the unit's use"), True),
-    "existing": (lambda: _("Bill exists already: will be skipped"), True),
+# What a problem does to its bills: not created, created without a payer, created already,
+# or the run cannot start at all.
+SKIPPED, NO_PAYER, EXISTS, BLOCKED = "skipped", "no_payer", "exists", "blocked"
+OUTCOMES = {
+    SKIPPED: lambda count: ngettext(
+        "%(count)s bill is not created", "%(count)s bills are not created", count
+    ),
+    NO_PAYER: lambda count: ngettext(
+        "%(count)s bill is created without a payer",
+        "%(count)s bills are created without a payer",
+        count,
+    ),
+    EXISTS: lambda count: ngettext(
+        "%(count)s bill exists already and is not created again",
+        "%(count)s bills exist already and are not created again",
+        count,
+    ),
+    BLOCKED: lambda count: _("nothing is created"),
 }
+
+# Problems: code → (label, outcome). Labels are translated when shown.
+PROBLEMS = {
+    "already_published": (lambda: _("Already published for this period"), BLOCKED),
+    "missing_reading": (lambda: _("Missing meter reading"), SKIPPED),
+    "flagged_reading": (lambda: _("Meter reading flagged and not reviewed"), SKIPPED),
+    "no_area": (lambda: _("Unit without floor area"), SKIPPED),
+    "no_rate": (lambda: _("No rate for this item"), SKIPPED),
+    "zero_amount": (lambda: _("Nothing to bill (amount 0)"), SKIPPED),
+    "no_owner": (lambda: _("No current owner"), NO_PAYER),
+    "not_applicable": (lambda: _("Item does not apply to the unit's use"), SKIPPED),
+    "existing": (lambda: _("Bill exists already"), EXISTS),
+}
+
+# Billing ahead is legitimate (prepaid fees), but further than the next period only on purpose.
+PERIODS_AHEAD_UNCONFIRMED = 1
 
 
 # What a run is for ---------------------------------------------------------------------------
@@ -148,12 +172,13 @@ class Problems:
         key = (code, item.pk if item else None)
         entry = self.kinds.get(key)
         if entry is None:
-            label, skips = PROBLEMS[code]
+            label, outcome = PROBLEMS[code]
             entry = self.kinds[key] = {
                 "code": code,
                 "label": str(label()),
                 "item": item.name if item else "",
-                "skips": skips,
+                "outcome": outcome,
+                "skips": outcome != NO_PAYER,
                 "count": 0,
                 "examples": [],
             }
@@ -162,7 +187,10 @@ class Problems:
             entry["examples"].append(place)
 
     def as_list(self):
+        """Each kind with ``effect``: what it does to how many bills, in words."""
         order = list(PROBLEMS)
+        for entry in self.kinds.values():
+            entry["effect"] = OUTCOMES[entry["outcome"]](entry["count"]) % {"count": entry["count"]}
         return sorted(self.kinds.values(), key=lambda e: (order.index(e["code"]), e["item"]))
 
 
@@ -195,6 +223,32 @@ class Preview:
     def existing_count(self):
         return sum(total.existing for total in self.totals)
 
+    def _count(self, outcome):
+        return sum(p["count"] for p in self.problems if p["outcome"] == outcome)
+
+    @property
+    def skipped_count(self):
+        """Bills not created because of a problem (another run bills them once fixed)."""
+        return self._count(SKIPPED)
+
+    @property
+    def without_payer_count(self):
+        """Bills created (counted in ``bill_count``) that have no payer."""
+        return self._count(NO_PAYER)
+
+    @property
+    def periods_ahead(self):
+        return periods.ahead(self.scope.period, timezone.localdate())
+
+    @property
+    def needs_confirmation(self):
+        return self.periods_ahead > PERIODS_AHEAD_UNCONFIRMED
+
+    @property
+    def ahead_note(self):
+        """How far ahead of today's period the run bills, in words ("" for no further)."""
+        return ahead_note(self.scope.period)
+
     @property
     def blocking(self):
         """A reason the run may not start, or ''."""
@@ -205,6 +259,36 @@ class Preview:
                 "period": self.scope.period.label,
             }
         return ""
+
+
+def ahead_note(period):
+    count = periods.ahead(period, timezone.localdate())
+    if count <= 0:
+        return ""
+    if period.cycle == Cycle.QUARTER:
+        text = ngettext("%(count)s quarter ahead", "%(count)s quarters ahead", count)
+    elif period.cycle == Cycle.YEAR:
+        text = ngettext("%(count)s year ahead", "%(count)s years ahead", count)
+    else:
+        text = ngettext("%(count)s month ahead", "%(count)s months ahead", count)
+    note = _("%(period)s is %(ahead)s of the current period: its bills are owed in advance.") % {
+        "period": period.label,
+        "ahead": text % {"count": count},
+    }
+    if count > PERIODS_AHEAD_UNCONFIRMED:
+        note += " " + _("Confirm that you mean to bill this far ahead.")
+    return note
+
+
+def check_ahead(scope, confirm_ahead):
+    """A period beyond the next one is billed only when confirmed (a slip of the year or the
+    month would otherwise bill residents months early)."""
+    if periods.ahead(scope.period, timezone.localdate()) > PERIODS_AHEAD_UNCONFIRMED and not (
+        confirm_ahead
+    ):
+        raise ValidationError(
+            {"confirm_ahead": ValidationError(ahead_note(scope.period), code="period_far_ahead")}
+        )
 
 
 # The walk over the scope ---------------------------------------------------------------------
@@ -508,11 +592,13 @@ def preview_bill_run(actor, *, estate, buildings, cycle, period, items):
 # Generating ---------------------------------------------------------------------------------
 
 
-def start_bill_run(actor, *, estate, buildings, cycle, period, items):
-    """Record the run and queue its job; refused when the period is published already."""
+def start_bill_run(actor, *, estate, buildings, cycle, period, items, confirm_ahead=False):
+    """Record the run and queue its job; refused when the period is published already, or
+    lies beyond the next one and ``confirm_ahead`` is not given."""
     scope = check_scope(
         actor, estate=estate, buildings=buildings, cycle=cycle, period=period, items=items
     )
+    check_ahead(scope, confirm_ahead)
     published = published_items(scope)
     if published:
         raise StateConflict(Preview(scope, [], [], published).blocking, "already_published")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from courtyard.core.access import AccessMixin, access
+from courtyard.core.estate_model import default_estate
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import ObjectDetailView, ObjectHistoryView, ObjectListView
 from courtyard.core.modules import NavItem
@@ -50,7 +51,7 @@ class BillRunCreateView(AccessMixin, TemplateView):
         form = BillRunForm(
             request.GET if bound else None,
             user=request.user,
-            initial={"estate": request.session.get("estate_id")},
+            initial={"estate": default_estate(request.user, request.session)},
         )
         if request.htmx and request.htmx.target == "run-buildings":
             return TemplateResponse(request, "billing/runs_buildings.html", {"form": form})
@@ -69,17 +70,22 @@ class BillRunCreateView(AccessMixin, TemplateView):
 
     def post(self, request, *args, **kwargs):
         form = BillRunForm(request.POST, user=request.user)
+        preview = None
         if form.is_valid():
+            confirm = form.cleaned_data["confirm_ahead"]
             try:
-                run = services.start_bill_run(request.user, **form.choice())
+                run = services.start_bill_run(request.user, **form.choice(), confirm_ahead=confirm)
             except ValidationError as error:
                 _form_errors(form, error)
+                if "confirm_ahead" in form.errors:
+                    # The preview again, its confirmation box with the reason next to it.
+                    preview = services.preview_bill_run(request.user, **form.choice())
             except StateConflict as error:
                 form.add_error(None, error_text(error))
             else:
                 messages.success(request, _("The bill run has started."))
                 return redirect(run.get_absolute_url())
-        context = self.get_context_data(form=form, preview=None)
+        context = self.get_context_data(form=form, preview=preview)
         return self.render_to_response(context, status=400)
 
 

@@ -18,3 +18,14 @@ def estates_for(user):
     estate register still narrows their lists to one estate.
     """
     return referable(user, estate_model()).order_by("name")
+
+
+def default_estate(user, session):
+    """The estate a form preselects: the top bar's filter, else the user's only estate (None
+    when they have several and chose none)."""
+    estates = estates_for(user)
+    chosen = session.get("estate_id")
+    if chosen and estates.filter(pk=chosen).exists():
+        return chosen
+    only = list(estates.values_list("pk", flat=True)[:2])
+    return only[0] if len(only) == 1 else None

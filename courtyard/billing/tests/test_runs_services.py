@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from courtyard.billing import runs_services
 from courtyard.billing.choices import BillRunStatus, BillStatus
@@ -410,3 +411,52 @@ def test_two_spaces_billed_to_one_unit_are_two_bills(finance, estate, unit, owne
 
     assert run_now(finance, **choice(estate, parking)).bill_count == 2
     assert set(Bill.objects.values_list("unit", flat=True)) == {unit.pk}
+
+
+# What the preview promises -------------------------------------------------------------------
+
+
+def test_preview_says_per_problem_kind_whether_bills_are_created_or_skipped(
+    finance, estate, unit, owner, fee, water
+):
+    # Issue 19: "no owner: billed anyway" was followed by "the problems above are skipped".
+    UnitFactory(entrance=unit.entrance, room_no="1204", area="50.00")  # nobody owns it
+    make_bill(unit, fee, "221.25", status=BillStatus.DRAFT, payer=owner)
+
+    preview = preview_bill_run(finance, **choice(estate, fee, water))
+
+    outcomes = {p["code"]: (p["outcome"], p["effect"]) for p in preview.problems}
+    assert outcomes["no_owner"] == ("no_payer", "1 bill is created without a payer")
+    assert outcomes["missing_reading"] == ("skipped", "2 bills are not created")
+    assert outcomes["existing"] == ("exists", "1 bill exists already and is not created again")
+    assert (preview.bill_count, preview.without_payer_count, preview.skipped_count) == (1, 1, 2)
+
+
+def months_from_now(count):
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def test_a_run_beyond_the_next_period_must_be_confirmed(finance, estate, unit, owner, fee):
+    preview = preview_bill_run(finance, **choice(estate, fee, period=months_from_now(3)))
+    assert preview.periods_ahead == 3 and preview.needs_confirmation
+    assert "3 months ahead" in preview.ahead_note
+    with pytest.raises(ValidationError) as refused:
+        start_bill_run(finance, **choice(estate, fee, period=months_from_now(3)))
+    assert refused.value.error_dict["confirm_ahead"][0].code == "period_far_ahead"
+    assert not BillRun.objects.exists()
+
+    run = start_bill_run(
+        finance, **choice(estate, fee, period=months_from_now(3)), confirm_ahead=True
+    )
+    assert run.period == months_from_now(3)
+
+
+def test_the_current_and_the_next_period_need_no_confirmation(finance, estate, unit, fee):
+    for ahead in (0, 1):
+        preview = preview_bill_run(finance, **choice(estate, fee, period=months_from_now(ahead)))
+        assert preview.periods_ahead == ahead and not preview.needs_confirmation
+        start_bill_run(finance, **choice(estate, fee, period=months_from_now(ahead)))
+    preview = preview_bill_run(finance, **choice(estate, fee, period=months_from_now(1)))
+    assert "1 month ahead" in preview.ahead_note

@@ -3,6 +3,7 @@ the run's page with progress, totals and problems, and publishing it once."""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from courtyard.billing.choices import BillRunStatus, BillStatus
 from courtyard.billing.models import Bill, BillRun
@@ -191,3 +192,53 @@ def test_run_list(client, finance, estate, unit, items, django_assert_max_num_qu
     with django_assert_max_num_queries(20):
         response = client.get(url("billrun_list"))
     assert len(response.context["rows"]) == 6
+
+
+def months_from_now(count):
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def test_the_estate_defaults_to_the_top_bars_filter_or_the_only_estate(
+    client, finance, estate, other_estate, items
+):
+    client.force_login(finance)  # finance works on one estate only
+    html = client.get(url("billrun_add")).content.decode()
+    assert f'<option value="{estate.pk}" selected>' in html
+    admin = make_user("admin", superuser=True)
+    client.force_login(admin)
+    html = client.get(url("billrun_add")).content.decode()
+    assert "selected>" not in html.split('name="estate"')[1].split("</select>")[0]
+    client.post(reverse("core:set_estate"), {"estate": other_estate.pk})
+    html = client.get(url("billrun_add")).content.decode()
+    assert f'<option value="{other_estate.pk}" selected>' in html
+
+
+def test_preview_says_what_happens_to_the_bills_of_each_problem(
+    client, finance, estate, unit, owner, items
+):
+    UnitFactory(entrance=unit.entrance, room_no="1204", area="50.00")  # nobody owns it
+    client.force_login(finance)
+    response = client.get(
+        url("billrun_add"), {**form_data(estate, items["property-fee"]), "preview": "1"}
+    )
+    html = response.content.decode()
+    assert "1 bill is created without a payer" in html
+    assert "2 draft bills will be created." in html
+    assert "1 of them has no payer" in html
+    assert "the problems above are skipped" not in html
+
+
+def test_a_period_far_ahead_is_generated_only_when_confirmed(
+    client, finance, estate, unit, owner, items
+):
+    client.force_login(finance)
+    data = form_data(estate, items["property-fee"], period=months_from_now(3))
+    html = client.get(url("billrun_add"), {**data, "preview": "1"}).content.decode()
+    assert "3 months ahead" in html and 'name="confirm_ahead"' in html
+    refused = client.post(url("billrun_add"), data)
+    assert refused.status_code == 400 and not BillRun.objects.exists()
+    assert 'name="confirm_ahead"' in refused.content.decode()  # the preview again, to confirm
+    started = client.post(url("billrun_add"), {**data, "confirm_ahead": "on"})
+    assert started.status_code == 302 and BillRun.objects.get().period == months_from_now(3)
