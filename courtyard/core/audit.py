@@ -60,6 +60,6 @@ class AuditedMixin:
 
 def register(model, **options):
     """Register a domain model with the audit trail; used as a class decorator."""
-    options.setdefault("exclude_fields", ["updated_at"])
+    options.setdefault("exclude_fields", ["updated_at", "version"])
     auditlog.register(model, **options)
     return model

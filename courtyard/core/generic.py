@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from . import excel, jobs
+from . import excel, jobs, versions
 from .access import AccessMixin
 from .deletion import in_use_message, references
 from .exceptions import StateConflict
@@ -207,9 +207,10 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
             raise Http404
 
     def get_form(self, obj, data=None, files=None):
-        return self.form_class(
+        form = self.form_class(
             data, files, instance=obj, user=self.request.user, initial=self.prefill(obj)
         )
+        return versions.add_version_field(form, obj)
 
     def prefill(self, obj):
         """ "Add" from a parent's page (``?building=3``) starts with that parent chosen."""
@@ -232,6 +233,7 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
         form = self.get_form(obj, request.POST, request.FILES)
         if form.is_valid():
             data = form.service_kwargs() if hasattr(form, "service_kwargs") else form.cleaned_data
+            data = versions.apply_form_version(obj, dict(data))
             try:
                 if obj is None:
                     saved = type(self).create_service(request.user, **data)
@@ -239,6 +241,8 @@ class ObjectEditView(ObjectViewMixin, TemplateView):
                     saved = type(self).update_service(request.user, obj, **data)
             except ValidationError as error:
                 apply_service_errors(form, error)
+            except versions.StaleVersion as error:
+                versions.keep_typed_after_stale(form, obj, error)
             else:
                 messages.success(request, _("Saved."))
                 return redirect(self.saved_url(saved))

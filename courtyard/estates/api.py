@@ -7,12 +7,14 @@ parents' ids; writes go through the same services as the web pages.
 from datetime import datetime
 from decimal import Decimal
 
+from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
+from courtyard.core.versions import expect_version, set_etag
 
 from . import selectors, services
 from .choices import Occupancy, UnitUse
@@ -81,15 +83,18 @@ def create_estate(request, payload: EstateIn):
 
 @router.get("/estates/{pk}", response=EstateOut)
 @api_access("estates.view_estate")
-def get_estate(request, pk: int):
-    return get_for_action(Estate.objects.all(), request.user, "view", pk=pk)
+def get_estate(request, pk: int, response: HttpResponse):
+    estate = get_for_action(Estate.objects.all(), request.user, "view", pk=pk)
+    return set_etag(response, estate)
 
 
 @router.patch("/estates/{pk}", response=EstateOut)
 @api_access("estates.change_estate")
-def update_estate(request, pk: int, payload: EstatePatch):
+def update_estate(request, pk: int, payload: EstatePatch, response: HttpResponse):
     estate = get_for_action(Estate.objects.all(), request.user, "change", pk=pk)
-    return services.update_estate(request.user, estate, **payload.dict(exclude_unset=True))
+    expect_version(request, estate)
+    estate = services.update_estate(request.user, estate, **payload.dict(exclude_unset=True))
+    return set_etag(response, estate)
 
 
 @router.delete("/estates/{pk}", response={204: None})
@@ -148,16 +153,18 @@ def create_building(request, payload: BuildingIn):
 
 @router.get("/buildings/{pk}", response=BuildingOut)
 @api_access("estates.view_building")
-def get_building(request, pk: int):
-    return get_for_action(Building.objects.all(), request.user, "view", pk=pk)
+def get_building(request, pk: int, response: HttpResponse):
+    building = get_for_action(Building.objects.all(), request.user, "view", pk=pk)
+    return set_etag(response, building)
 
 
 @router.patch("/buildings/{pk}", response=BuildingOut)
 @api_access("estates.change_building")
-def update_building(request, pk: int, payload: BuildingPatch):
+def update_building(request, pk: int, payload: BuildingPatch, response: HttpResponse):
     building = get_for_action(Building.objects.all(), request.user, "change", pk=pk)
+    expect_version(request, building)
     changes = _with_parent(request.user, payload.dict(exclude_unset=True), "estate", Estate)
-    return services.update_building(request.user, building, **changes)
+    return set_etag(response, services.update_building(request.user, building, **changes))
 
 
 @router.delete("/buildings/{pk}", response={204: None})
@@ -307,19 +314,21 @@ def create_unit(request, payload: UnitIn):
 
 @router.get("/units/{pk}", response=UnitOut)
 @api_access("estates.view_unit")
-def get_unit(request, pk: int):
-    return get_for_action(selectors.visible_units(request.user), request.user, "view", pk=pk)
+def get_unit(request, pk: int, response: HttpResponse):
+    unit = get_for_action(selectors.visible_units(request.user), request.user, "view", pk=pk)
+    return set_etag(response, unit)
 
 
 @router.patch("/units/{pk}", response=UnitOut)
 @api_access("estates.change_unit")
-def update_unit(request, pk: int, payload: UnitPatch):
+def update_unit(request, pk: int, payload: UnitPatch, response: HttpResponse):
     unit = get_for_action(
         selectors.visible_units(request.user, "change"), request.user, "change", pk=pk
     )
+    expect_version(request, unit)
     entrances = Entrance.objects.select_related("building")
     changes = _with_parent(request.user, payload.dict(exclude_unset=True), "entrance", entrances)
-    return services.update_unit(request.user, unit, **changes)
+    return set_etag(response, services.update_unit(request.user, unit, **changes))
 
 
 @router.delete("/units/{pk}", response={204: None})

@@ -7,12 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.audit import register
 from courtyard.core.models import BaseModel
+from courtyard.core.versions import Versioned
 
 from .choices import Occupancy, UnitUse
 
 
 @register
-class Estate(BaseModel):
+class Estate(Versioned, BaseModel):
     """A managed property (项目 / 小区): the top of every data scope."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -44,7 +45,7 @@ class Estate(BaseModel):
 
 
 @register
-class Building(BaseModel):
+class Building(Versioned, BaseModel):
     """A building (楼栋) of an estate."""
 
     estate = models.ForeignKey(
@@ -112,7 +113,7 @@ class Entrance(BaseModel):
 
 
 @register
-class Unit(BaseModel):
+class Unit(Versioned, BaseModel):
     """A dwelling or shop (房屋): the thing that is occupied and billed."""
 
     estate = models.ForeignKey(

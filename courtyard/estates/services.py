@@ -193,9 +193,14 @@ def set_unit_occupancy(actor, unit, status):
     """
     if status not in Occupancy.values:
         raise ValueError(f"unknown occupancy status {status!r}")
-    if unit.status != status:
-        unit.status = status
-        unit.save(update_fields=["status", "updated_at"])
+    with transaction.atomic():
+        # A consequence, not a person's edit: it applies to the stored unit, however old the
+        # caller's copy is (its version must not refuse it).
+        current = Unit.objects.select_for_update().get(pk=unit.pk)
+        if current.status != status:
+            current.status = status
+            current.save(update_fields=["status", "updated_at"])
+    unit.status, unit.version = current.status, current.version
     return unit
 
 
