@@ -153,6 +153,8 @@ def test_a_run_killed_on_its_last_attempt_fails_clean_and_restarts(finance, kill
     assert not Bill.objects.filter(bill_run=run).exists()
 
     client.force_login(finance)
+    page = client.get(reverse("billing:billrun_detail", args=[run.pk])).content.decode()
+    assert "run-restart-button" in page and "The worker running this job stopped" in page
     client.post(reverse("billing:billrun_restart", args=[run.pk]))
     run.refresh_from_db()
     assert run.status == BillRunStatus.GENERATED and run.bill_count == UNITS
