@@ -79,3 +79,34 @@ def test_preview_generate_with_progress_and_publish(page, live_server, sign_in, 
     expect(page.locator(".bill-calculation")).to_be_visible()
     expect(page.locator(".bill-timeline")).to_contain_text("Published")
     page.screenshot(path=f"{SHOTS}/billing_bill.png", full_page=True)
+
+
+def test_preview_of_a_period_far_ahead_asks_for_confirmation(browser, live_server, world):
+    """In Chinese: the estate is chosen already, the preview says how far ahead it bills and
+    what each problem does, and generating needs the confirmation ticked."""
+    from courtyard.billing.models import BillRun
+    from courtyard.billing.periods import containing
+
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "finance")
+    page.fill("#id_password", "Courtyard#2026")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/billing/runs/new/")
+    expect(page.locator("#id_estate")).to_have_value(str(world.pk))
+    start = containing(__import__("datetime").date.today(), "month").start
+    index = start.year * 12 + start.month - 1 + 3
+    page.fill("#id_period", f"{index // 12:04d}-{index % 12 + 1:02d}")
+    page.locator(".run-items input").first.check()
+    page.click(".run-preview-button")
+    expect(page.locator(".run-ahead")).to_be_visible()
+    expect(page.locator(".run-confirm-ahead input")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/billing_preview_ahead_zh.png", full_page=True)
+    page.click(".run-generate-button")  # the box is required: the browser stops the form
+    assert not BillRun.objects.exists()
+    page.locator(".run-confirm-ahead input").check()
+    page.click(".run-generate-button")
+    expect(page.locator(".run-status")).to_be_visible()
+    assert BillRun.objects.count() == 1
+    context.close()
