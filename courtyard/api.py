@@ -1,12 +1,10 @@
 """The API instance: /api/v1/ with every module's router."""
 
-from ninja import NinjaAPI
-
 from courtyard.accounts.api import TokenAuth
 from courtyard.accounts.api import router as accounts_router
 from courtyard.accounts.api_admin import router as accounts_admin_router
 from courtyard.billing.api import router as billing_router
-from courtyard.core.api import install_error_handlers
+from courtyard.core.api import CourtyardAPI, install_error_handlers
 from courtyard.core.approval_api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.notices.api import router as notices_router
@@ -20,7 +18,7 @@ from courtyard.repairs.report_api import router as repair_report_router
 from courtyard.residents.api import router as residents_router
 from courtyard.system.api import router as system_router
 
-api = NinjaAPI(
+api = CourtyardAPI(
     title="Courtyard API",
     version="1",
     description="Property management: estates, residents, repairs, billing, notices, facilities.",

@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.paging import IdsFirst
 from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action
@@ -185,18 +185,18 @@ class BillDetailOut(BillOut):
 
 
 class TemporaryBillIn(Schema):
-    item: int
+    item: Id
     amount: str = Field(..., description="A positive amount with at most 2 decimals, e.g. 320.50")
-    unit: int | None = None
-    payer: int | None = Field(None, description="A resident; without a unit, their own bill")
+    unit: Id | None = None
+    payer: Id | None = Field(None, description="A resident; without a unit, their own bill")
     note: str = ""
     due_date: date | None = None
-    work_order: int | None = None
+    work_order: Id | None = None
     publish: bool = False
 
 
 class BillPublishIn(Schema):
-    bills: list[int] = Field(..., min_length=1, max_length=100_000)
+    bills: list[Id] = Field(..., min_length=1, max_length=100_000)
 
 
 class PublishedOut(Schema):

@@ -9,7 +9,7 @@ from django.http import Http404
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Estate, Unit
@@ -81,11 +81,11 @@ class ChargeItemIn(Schema):
     pricing: str
     cycle: str = ""
     meter_type: str = ""
-    due_days: int = 15
+    due_days: Int = 15
     applies_to: list[str] = []
     is_deposit: bool = False
     is_active: bool = True
-    sort_order: int = 0
+    sort_order: Int = 0
 
 
 class ChargeItemPatch(Schema):
@@ -94,15 +94,15 @@ class ChargeItemPatch(Schema):
     pricing: str | None = None
     cycle: str | None = None
     meter_type: str | None = None
-    due_days: int | None = None
+    due_days: Int | None = None
     applies_to: list[str] | None = None
     is_deposit: bool | None = None
     is_active: bool | None = None
-    sort_order: int | None = None
+    sort_order: Int | None = None
 
 
 class ChargeRateIn(Schema):
-    estate: int | None = None
+    estate: Id | None = None
     unit_use: str = ""
     rate: Decimal
     tiers: list[TierSchema] = []
@@ -245,25 +245,25 @@ class ParkingSpaceOut(Schema):
 
 
 class ParkingSpaceIn(Schema):
-    estate: int
+    estate: Id
     code: str
     kind: str = ParkingKind.RENTED
     area: str = ""
-    resident: int | None = None
-    vehicle: int | None = None
-    unit: int | None = None
+    resident: Id | None = None
+    vehicle: Id | None = None
+    unit: Id | None = None
     is_active: bool = True
     note: str = ""
 
 
 class ParkingSpacePatch(Schema):
-    estate: int | None = None
+    estate: Id | None = None
     code: str | None = None
     kind: str | None = None
     area: str | None = None
-    resident: int | None = None
-    vehicle: int | None = None
-    unit: int | None = None
+    resident: Id | None = None
+    vehicle: Id | None = None
+    unit: Id | None = None
     is_active: bool | None = None
     note: str | None = None
 

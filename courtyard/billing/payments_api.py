@@ -12,7 +12,7 @@ from decimal import Decimal
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action
 from courtyard.residents.models import Resident
@@ -101,7 +101,7 @@ class PaymentDetailOut(PaymentOut):
 
 
 class AllocationIn(Schema):
-    bill: int
+    bill: Id
     amount: Decimal
 
 
@@ -111,7 +111,7 @@ class PaymentIn(Schema):
     paid_at: datetime | None = None
     reference: str = ""
     note: str = ""
-    payer: int | None = None
+    payer: Id | None = None
 
 
 class PaymentVoidIn(Schema):
@@ -144,7 +144,7 @@ class RefundOut(Schema):
 
 
 class RefundIn(Schema):
-    bill: int
+    bill: Id
     amount: Decimal
     method: str
     reason: str

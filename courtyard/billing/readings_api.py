@@ -9,7 +9,7 @@ import django_filters
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import referable
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Unit
@@ -76,7 +76,7 @@ class MeterReadingOut(Schema):
 
 
 class ReadingIn(Schema):
-    unit: int
+    unit: Id
     meter_type: str
     period: str
     reading: str
@@ -93,19 +93,6 @@ class ReadingBatchOut(Schema):
     unchanged: int
     flagged: int
     items: list[MeterReadingOut]
-
-
-class RowErrorOut(Schema):
-    index: int
-    field: str
-    code: str
-    message: str
-
-
-class ReadingBatchErrorOut(Schema):
-    detail: str
-    code: str
-    errors: list[RowErrorOut]
 
 
 class AcceptIn(Schema):
@@ -126,11 +113,11 @@ def get_meter_reading(request, pk: int):
     return get_for_action(selectors.visible_readings(request.user), request.user, "view", pk=pk)
 
 
-@router.post("/meter-readings", response={201: ReadingBatchOut, 400: ReadingBatchErrorOut})
+@router.post("/meter-readings", response={201: ReadingBatchOut})
 @api_access("billing.add_meterreading")
 def create_meter_readings(request, payload: ReadingBatchIn):
     """Save a batch (one reading or a whole building): all rows, or none and every refused
-    row's ``index``, ``field``, ``code`` (``below_previous``, ``later_reading``, ``billed``,
+    row's ``row``, ``field``, ``code`` (``below_previous``, ``later_reading``, ``billed``,
     ``bad_reading``, ``bad_period``, ``future_period``, ``duplicate_row``, ``not_found`` …)."""
     rows = payload.readings
     # A unit outside the data scope is that row's "not_found", like a missing one.
@@ -145,15 +132,8 @@ def create_meter_readings(request, payload: ReadingBatchIn):
         )
         for row in rows
     ]
-    try:
-        result = services.save_readings(request.user, entries)
-    except services.ReadingRowsInvalid as invalid:
-        body = {
-            "detail": invalid.messages[0],
-            "code": "invalid_rows",
-            "errors": [error.as_dict() for error in invalid.rows],
-        }
-        return Status(400, body)
+    # Refused rows answer 400 "invalid_rows", each error with its row (core.api).
+    result = services.save_readings(request.user, entries)
     saved = selectors.visible_readings(request.user).filter(
         pk__in=[reading.pk for reading in result.saved]
     )

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from courtyard.core import privacy
-from courtyard.core.api import ApiError, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import ApiError, Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
 
@@ -66,7 +66,7 @@ class ReminderOut(Schema):
 
 
 class ReminderIn(Schema):
-    bills: list[int] = Field(..., min_length=1, max_length=1000)
+    bills: list[Id] = Field(..., min_length=1, max_length=1000)
     channel: ReminderChannel
     outcome: CallOutcome | None = None
     note: str = ""

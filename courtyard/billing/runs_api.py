@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 from django.http import Http404
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access
+from courtyard.core.api import Id, Pagination, api_access
 from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action, restrict
 from courtyard.estates.models import Building, Estate
@@ -25,11 +25,14 @@ RUNS = BillRun.objects.select_related("estate", "job").prefetch_related("items",
 
 
 class RunIn(Schema):
-    estate: int
-    buildings: list[int] = []
+    estate: Id
+    buildings: list[Id] = []
     cycle: Cycle = Cycle.MONTH
     period: str
-    items: list[int]
+    items: list[Id]
+    confirm_ahead: bool = Field(
+        False, description="Required (true) to start a run of a period beyond the next one."
+    )
 
 
 class ItemTotalOut(Schema):
@@ -44,6 +47,12 @@ class ProblemOut(Schema):
     code: str
     label: str
     item: str
+    outcome: str = Field(
+        "",
+        description="What the problem does to its bills: skipped (not created), no_payer "
+        "(created without a payer), exists (created already), blocked (the run cannot start).",
+    )
+    effect: str = ""
     skips: bool
     count: int
     examples: list[str]
@@ -59,6 +68,11 @@ class PreviewOut(Schema):
     bill_count: int
     total_amount: Decimal
     existing_count: int
+    skipped_count: int
+    without_payer_count: int
+    periods_ahead: int
+    needs_confirmation: bool
+    ahead_note: str
     totals: list[ItemTotalOut]
     problems: list[ProblemOut]
     blocked: str
@@ -169,6 +183,11 @@ def preview_run(request, payload: RunIn):
         "bill_count": preview.bill_count,
         "total_amount": preview.total_amount,
         "existing_count": preview.existing_count,
+        "skipped_count": preview.skipped_count,
+        "without_payer_count": preview.without_payer_count,
+        "periods_ahead": preview.periods_ahead,
+        "needs_confirmation": preview.needs_confirmation,
+        "ahead_note": preview.ahead_note,
         "totals": [
             {
                 "item": total.item.pk,
@@ -187,7 +206,11 @@ def preview_run(request, payload: RunIn):
 @router.post("/bill-runs", response={201: RunDetailOut})
 @api_access("billing.add_billrun")
 def create_run(request, payload: RunIn):
-    run = runs_services.start_bill_run(request.user, **_choice(request.user, payload))
+    """Start a run; a period beyond the next one answers 400 ``period_far_ahead`` unless
+    ``confirm_ahead`` is true."""
+    run = runs_services.start_bill_run(
+        request.user, **_choice(request.user, payload), confirm_ahead=payload.confirm_ahead
+    )
     return Status(201, RUNS.get(pk=run.pk))
 
 

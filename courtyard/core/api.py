@@ -1,30 +1,52 @@
 """The API at /api/v1/: bearer-token auth, JSON errors with a code, list pagination.
 
-The NinjaAPI instance and its routers are wired in ``courtyard/api.py``.
+The API instance (a ``CourtyardAPI``) and its routers are wired in ``courtyard/api.py``.
 Each operation declares its access with
 ``@api_access(rule)`` (same rules as views); a test fails on an operation without one.
+
+Every error answers one shape, ``ErrorOut``: ``{"detail", "code", "errors": [{"field",
+"code", "message", "row"?}]}`` in the user's language, whether a body did not fit its schema,
+a service refused a value, or rows of a batch were wrong.
 """
 
 from functools import wraps
+from typing import Annotated
 
 import django_filters
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Schema
+from django.utils.translation import gettext_lazy, ngettext
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import REF_TEMPLATE
 from ninja.pagination import LimitOffsetPagination
 from pydantic import Field, create_model
 
 from .access import PUBLIC, RESIDENT, SIGNED_IN, STAFF
-from .exceptions import StateConflict
+from .exceptions import ChangedMeanwhile, StateConflict
 from .ratelimit import RateLimited
+
+# The database's integers: an id is a bigint, a count or number an integer column. A larger
+# value in a request is refused by the schema instead of overflowing the database driver.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Int = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class FieldErrorOut(Schema):
+    field: str = Field(description="The field, dotted when nested; empty for the whole request.")
+    code: str
+    message: str
+    row: int | None = Field(None, description="The row of a batch, counted from 0.")
 
 
 class ErrorOut(Schema):
     detail: str
     code: str
+    errors: list[FieldErrorOut] = []
 
 
 class ApiError(Exception):
@@ -36,11 +58,10 @@ class ApiError(Exception):
 
 
 def install_error_handlers(api):
-    """Answer every error as JSON ``{"detail", "code"}`` with a 400/401/403/404/409/429
-    status."""
+    """Answer every error as ``ErrorOut`` with a 400/401/403/404/409/429 status."""
 
-    def error(request, status, detail, code, **extra):
-        body = {"detail": str(detail), "code": code, **extra}
+    def error(request, status, detail, code, errors=()):
+        body = {"detail": str(detail), "code": code, "errors": list(errors)}
         return api.create_response(request, body, status=status)
 
     def on_api_error(request, exc):
@@ -52,8 +73,10 @@ def install_error_handlers(api):
         )
 
     def on_forbidden(request, exc):
-        # A refusal that says why (e.g. a company-wide setting) keeps its reason.
-        return error(request, 403, str(exc) or _("No permission."), "permission_denied")
+        # A refusal that says why (e.g. a company-wide setting) keeps its reason, and its code
+        # when it has one (core.exceptions.Refused: own_request …).
+        code = getattr(exc, "code", None) or "permission_denied"
+        return error(request, 403, str(exc) or _("No permission."), code)
 
     def on_not_found(request, exc):
         return error(request, 404, _("Not found."), "not_found")
@@ -61,24 +84,51 @@ def install_error_handlers(api):
     def on_conflict(request, exc):
         return error(request, 409, exc.message, exc.code)
 
+    def on_integrity_error(request, exc):
+        # A constraint the service checked before saving failed anyway: a concurrent
+        # change won the race, so this is a conflict, never a 500 or a 400.
+        conflict = ChangedMeanwhile()
+        return error(request, 409, conflict.message, conflict.code)
+
     def on_rate_limited(request, exc):
         response = error(request, exc.status, exc.message, exc.code)
         response["Retry-After"] = str(exc.retry_after)
         return response
 
     def on_invalid(request, exc):
+        if rows := getattr(exc, "rows", None):
+            errors = [
+                {"field": r.field, "code": r.code, "message": str(r.message), "row": r.index}
+                for r in rows
+            ]
+            return error(request, 400, exc.messages[0], exc.code or "invalid_rows", errors)
         if hasattr(exc, "error_dict"):
-            messages = exc.message_dict
-            detail = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in messages.items())
+            errors = [
+                {
+                    "field": "" if field == NON_FIELD_ERRORS else field,
+                    "code": item.code or "invalid",
+                    "message": message,
+                }
+                for field, items in exc.error_dict.items()
+                for item in items
+                for message in item
+            ]
+            detail = "; ".join(
+                f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+            )
             # One shared code (e.g. "duplicate") is more useful to a client than "invalid".
-            codes = {e.code for errors in exc.error_dict.values() for e in errors if e.code}
+            codes = {e["code"] for e in errors}
             code = codes.pop() if len(codes) == 1 else "invalid"
-            return error(request, 400, detail, code, errors=messages)
+            return error(request, 400, detail, code, errors)
         return error(request, 400, " ".join(exc.messages), exc.code or "invalid")
 
     def on_schema_error(request, exc):
+        errors = [schema_error(item) for item in exc.errors]
+        detail = "; ".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+        )
         return error(
-            request, 400, _("The request is not valid."), "invalid_request", errors=exc.errors
+            request, 400, detail or _("The request is not valid."), "invalid_request", errors
         )
 
     def on_http_error(request, exc):
@@ -92,12 +142,166 @@ def install_error_handlers(api):
         (PermissionDenied, on_forbidden),
         (Http404, on_not_found),
         (StateConflict, on_conflict),
+        (IntegrityError, on_integrity_error),
         (RateLimited, on_rate_limited),
         (ValidationError, on_invalid),
         (NinjaValidationError, on_schema_error),
         (HttpError, on_http_error),
     ]:
         api.add_exception_handler(exc_class, handler)
+
+
+# Pydantic's messages are English only: the common kinds are said again in the user's
+# language (several are Django's own sentences, and so already translated).
+SCHEMA_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "decimal_type": gettext_lazy("Enter a number."),
+    "decimal_parsing": gettext_lazy("Enter a number."),
+    "finite_number": gettext_lazy("Enter a number."),
+    "bool_type": gettext_lazy("Enter true or false."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "string_type": gettext_lazy("Enter text."),
+    "list_type": gettext_lazy("Enter a list."),
+    "dict_type": gettext_lazy("Enter an object."),
+    "model_type": gettext_lazy("Enter an object."),
+    "model_attributes_type": gettext_lazy("Enter an object."),
+    "date_type": gettext_lazy("Enter a valid date."),
+    "date_parsing": gettext_lazy("Enter a valid date."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a valid date."),
+    "date_from_datetime_inexact": gettext_lazy("Enter a valid date."),
+    "datetime_type": gettext_lazy("Enter a valid date/time."),
+    "datetime_parsing": gettext_lazy("Enter a valid date/time."),
+    "datetime_from_date_parsing": gettext_lazy("Enter a valid date/time."),
+    "enum": gettext_lazy("Select a valid choice. That choice is not one of the available choices."),
+    "literal_error": gettext_lazy(
+        "Select a valid choice. That choice is not one of the available choices."
+    ),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
+    "extra_forbidden": gettext_lazy("This field is not allowed."),
+    "none_required": gettext_lazy("This field must be empty."),
+    "greater_than": gettext_lazy("Ensure this value is greater than %(limit_value)s."),
+    "greater_than_equal": gettext_lazy(
+        "Ensure this value is greater than or equal to %(limit_value)s."
+    ),
+    "less_than": gettext_lazy("Ensure this value is less than %(limit_value)s."),
+    "less_than_equal": gettext_lazy("Ensure this value is less than or equal to %(limit_value)s."),
+}
+LIMITS = {"greater_than": "gt", "greater_than_equal": "ge", "less_than": "lt"}
+# Where a value sits in a request, which the client did not name: dropped from the field.
+SOURCES = {"body", "query", "path", "form", "file", "header", "cookie", "payload"}
+
+
+def schema_message(item):
+    """A pydantic error item's message in the user's language (its English one if unknown)."""
+    kind, context = item.get("type", ""), item.get("ctx") or {}
+    if kind == "string_too_long":
+        limit = context.get("max_length", 0)
+        return ngettext(
+            "Ensure this value has at most %(limit)s character.",
+            "Ensure this value has at most %(limit)s characters.",
+            limit,
+        ) % {"limit": limit}
+    if kind == "string_too_short":
+        limit = context.get("min_length", 0)
+        return ngettext(
+            "Ensure this value has at least %(limit)s character.",
+            "Ensure this value has at least %(limit)s characters.",
+            limit,
+        ) % {"limit": limit}
+    if kind in ("decimal_max_digits", "decimal_max_places", "decimal_whole_digits"):
+        return decimal_message(kind, context)
+    message = SCHEMA_MESSAGES.get(kind)
+    if message is None:
+        return str(item.get("msg", _("Enter a valid value.")))
+    limit = context.get(LIMITS.get(kind, "le"))
+    return str(message) % {"limit_value": limit} if "%(" in str(message) else str(message)
+
+
+def decimal_message(kind, context):
+    """Django's sentences for a decimal with too many digits (translated there already)."""
+    if kind == "decimal_max_places":
+        limit = context.get("decimal_places", 0)
+        return ngettext(
+            "Ensure that there are no more than %(max)s decimal place.",
+            "Ensure that there are no more than %(max)s decimal places.",
+            limit,
+        ) % {"max": limit}
+    if kind == "decimal_whole_digits":
+        limit = context.get("whole_digits", 0)
+        return ngettext(
+            "Ensure that there are no more than %(max)s digit before the decimal point.",
+            "Ensure that there are no more than %(max)s digits before the decimal point.",
+            limit,
+        ) % {"max": limit}
+    limit = context.get("max_digits", 0)
+    return ngettext(
+        "Ensure that there are no more than %(max)s digit in total.",
+        "Ensure that there are no more than %(max)s digits in total.",
+        limit,
+    ) % {"max": limit}
+
+
+def schema_error(item):
+    """One pydantic error item as a ``FieldErrorOut``: the field's dotted path, its kind."""
+    loc = [str(part) for part in item.get("loc", ()) if str(part) not in SOURCES]
+    return {
+        "field": ".".join(loc),
+        "code": item.get("type", "invalid"),
+        "message": schema_message(item),
+    }
+
+
+class CourtyardAPI(NinjaAPI):
+    """The API whose document declares each operation's error answers with ``ErrorOut``."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = ErrorOut.model_json_schema(ref_template=REF_TEMPLATE)
+        schema["components"]["schemas"].update(error.pop("$defs", {}), ErrorOut=error)
+        content = {
+            "application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=ErrorOut.__name__)}}
+        }
+        operations = {
+            operation.operation_id or self.get_openapi_operation_id(operation): operation
+            for router in self._get_bound_routers()
+            for path_view in router.path_operations.values()
+            for operation in path_view.operations
+        }
+        for methods in schema["paths"].values():
+            for method, details in methods.items():
+                operation = operations[details["operationId"]]
+                for status in error_statuses(operation, method, details):
+                    details["responses"].setdefault(
+                        status, {"description": ERROR_DESCRIPTIONS[status], "content": content}
+                    )
+        return schema
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request is not valid: see errors.",
+    401: "Sign in first: send a valid bearer token.",
+    403: "No permission.",
+    404: "Not found, or outside the user's data scope.",
+    409: "Not allowed in the record's current state, or changed meanwhile.",
+}
+
+
+def error_statuses(operation, method, details):
+    """The error answers an operation can give, from what it takes and who may call it."""
+    statuses = []
+    if details.get("parameters") or details.get("requestBody"):
+        statuses.append(400)
+    if getattr(operation.view_func, "courtyard_access", PUBLIC) != PUBLIC:
+        statuses += [401, 403]
+    if "{" in str(operation.path) or details.get("requestBody"):
+        statuses.append(404)
+    if method != "get":
+        statuses.append(409)
+    return statuses
 
 
 HTTP_CODES = {
@@ -137,15 +341,19 @@ def api_access(rule):
 
 
 class Pagination(LimitOffsetPagination):
-    """``limit`` (default 50, at most 500) and ``offset``; answers ``{"items", "count"}``."""
+    """``limit`` (default 50, at most 500) and ``offset``; answers ``{"items", "count"}``.
+
+    A limit below 1 or a negative offset is a 400 (it used to be corrected silently).
+    """
+
+    MAX_LIMIT = 500
 
     class Input(Schema):
-        limit: int = 50
-        offset: int = 0
+        limit: int = Field(50, ge=1, le=MAX_ID, description="At most 500 rows are answered.")
+        offset: int = Field(0, ge=0, le=MAX_ID)
 
     def paginate_queryset(self, queryset, pagination, **params):
-        limit = max(1, min(pagination.limit, 500))
-        offset = max(0, pagination.offset)
+        limit, offset = min(pagination.limit, self.MAX_LIMIT), pagination.offset
         return {"items": queryset[offset : offset + limit], "count": self._items_count(queryset)}
 
 
@@ -157,7 +365,7 @@ def filter_query(filterset_class):
     """
     fields = {}
     for name, item in filterset_class.base_filters.items():
-        kind = int if isinstance(item, django_filters.ModelChoiceFilter) else str
+        kind = Id if isinstance(item, django_filters.ModelChoiceFilter) else str
         fields[name] = (kind | None, Field(None, description=str(item.label or name)))
     return create_model(f"{filterset_class.__name__}Query", __base__=Schema, **fields)
 

@@ -4,6 +4,14 @@ from django.core.exceptions import PermissionDenied, ValidationError  # noqa: F4
 from django.utils.translation import gettext_lazy as _
 
 
+class Refused(PermissionDenied):
+    """A refusal that says why, with a code a client can act on (HTTP 403)."""
+
+    def __init__(self, message, code="permission_denied"):
+        self.message, self.code = message, code
+        super().__init__(str(message))
+
+
 class StateConflict(Exception):
     """The action is not allowed from the record's current state (HTTP 409)."""
 
@@ -20,3 +28,12 @@ class InUse(StateConflict):
     """The record cannot be deleted because other records refer to it (HTTP 409)."""
 
     code = "in_use"
+
+
+class ChangedMeanwhile(StateConflict):
+    """Someone changed the record between reading and saving it: a lost race (HTTP 409)."""
+
+    code = "changed_meanwhile"
+
+    def __init__(self, message=None):
+        super().__init__(message or _("Someone changed this meanwhile; reload and try again."))

@@ -22,7 +22,7 @@ from ninja.pagination import paginate
 
 from courtyard.core import approvals, privacy
 from courtyard.core.access import STAFF
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.approval_api import ApproveIn, RejectIn
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
@@ -165,10 +165,10 @@ class NoticeIn(Schema):
     effective_from: datetime
     effective_to: datetime | None = None
     audience_kind: AudienceKind = AudienceKind.ESTATES
-    estates: list[int]
-    buildings: list[int] = []
-    units: list[int] = []
-    residents: list[int] = []
+    estates: list[Id]
+    buildings: list[Id] = []
+    units: list[Id] = []
+    residents: list[Id] = []
     channels: list[str] = []
     resend_on_publish: bool = False
 
@@ -182,10 +182,10 @@ class NoticePatch(Schema):
     effective_from: datetime | None = None
     effective_to: datetime | None = None  # null clears the end
     audience_kind: AudienceKind | None = None
-    estates: list[int] | None = None
-    buildings: list[int] | None = None
-    units: list[int] | None = None
-    residents: list[int] | None = None
+    estates: list[Id] | None = None
+    buildings: list[Id] | None = None
+    units: list[Id] | None = None
+    residents: list[Id] | None = None
     channels: list[str] | None = None
     resend_on_publish: bool | None = None
 

@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.access import RESIDENT
-from courtyard.core.api import ApiError, Pagination, api_access
+from courtyard.core.api import ApiError, Id, Int, Pagination, api_access
 from courtyard.core.files import attachments_of
 from courtyard.core.timeline import events_for
 from courtyard.repairs import services as repair_services
@@ -92,8 +92,8 @@ class PortalWorkOrderOut(WorkOrderFields):
 
 
 class PortalWorkOrderIn(Schema):
-    unit: int
-    category: int
+    unit: Id
+    category: Id
     description: str
     urgency: str = Urgency.NORMAL
     preferred_time: str = ""
@@ -104,7 +104,7 @@ class PortalReasonIn(Schema):
 
 
 class WorkOrderRatingIn(Schema):
-    stars: int
+    stars: Int
     comment: str = ""
 
 

@@ -14,7 +14,7 @@ from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.paging import IdsFirst
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
@@ -186,13 +186,13 @@ class WorkOrderDetailOut(WorkOrderOut):
 
 
 class WorkOrderIn(Schema):
-    category: int
+    category: Id
     description: str
     urgency: Urgency = Urgency.NORMAL
     source: Source = Source.PHONE
-    unit: int | None = None
-    building: int | None = None
-    estate: int | None = None
+    unit: Id | None = None
+    building: Id | None = None
+    estate: Id | None = None
     location: str = ""
     contact_name: str = ""
     contact_phone: str = ""
@@ -201,7 +201,7 @@ class WorkOrderIn(Schema):
 
 
 class WorkOrderPatch(Schema):
-    category: int | None = None
+    category: Id | None = None
     description: str | None = None
     urgency: Urgency | None = None
     location: str | None = None
@@ -212,7 +212,7 @@ class WorkOrderPatch(Schema):
 
 
 class DispatchIn(Schema):
-    assignee: int
+    assignee: Id
     note: str = ""
 
 

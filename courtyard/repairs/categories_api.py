@@ -6,7 +6,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
 
@@ -32,14 +32,14 @@ class RepairCategoryOut(Schema):
 class RepairCategoryIn(Schema):
     name: str
     code: str = Field("", description="Made up when empty; it cannot change later.")
-    sort_order: int = SORT_ORDER
+    sort_order: Int = SORT_ORDER
     requires_signature: bool = False
     is_active: bool = True
 
 
 class RepairCategoryPatch(Schema):
     name: str | None = None
-    sort_order: int | None = Field(None, ge=0, le=32767)
+    sort_order: Int | None = Field(None, ge=0, le=32767)
     requires_signature: bool | None = None
     is_active: bool | None = None
 
@@ -101,7 +101,7 @@ class TechnicianOut(Schema):
 
 
 class SkillsIn(Schema):
-    categories: list[int]
+    categories: list[Id]
 
 
 def _technicians(user):

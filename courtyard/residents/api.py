@@ -9,13 +9,15 @@ on the pages only.
 from datetime import date, datetime
 
 from django.db import transaction
+from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core import approvals, privacy
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
+from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Unit
 
 from . import selectors, services
@@ -185,7 +187,7 @@ class MemberIn(Schema):
 
 
 class RegistrationIn(Schema):
-    unit: int
+    unit: Id
     role: Role = Role.OWNER
     name: str
     kind: ResidentKind = ResidentKind.INDIVIDUAL
@@ -230,8 +232,9 @@ def list_residents(request, filters: Query[ResidentQuery], history: bool = False
 
 @router.get("/residents/{pk}", response=ResidentOut)
 @api_access("residents.view_resident")
-def get_resident(request, pk: int):
-    return get_for_action(Resident.objects.all(), request.user, "view", pk=pk)
+def get_resident(request, pk: int, response: HttpResponse):
+    resident = get_for_action(Resident.objects.all(), request.user, "view", pk=pk)
+    return set_etag(response, resident)
 
 
 @router.post("/residents", response={201: RegistrationOut})
@@ -254,10 +257,11 @@ def create_resident(request, payload: RegistrationIn):
 
 @router.patch("/residents/{pk}", response=ResidentOut)
 @api_access("residents.change_resident")
-def update_resident(request, pk: int, payload: ResidentPatch):
+def update_resident(request, pk: int, payload: ResidentPatch, response: HttpResponse):
     """Contact fields with the change permission; name, kind, company name and ID number only
     with ``residents.change_core_resident`` and a ``confirmation_note``."""
     resident = get_for_action(Resident.objects.all(), request.user, "change", pk=pk)
+    expect_version(request, resident)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     note = changes.pop("confirmation_note", "")
     contact = {k: v for k, v in changes.items() if k in services.CONTACT_FIELDS}
@@ -270,7 +274,7 @@ def update_resident(request, pk: int, payload: ResidentPatch):
                 request.user, resident, confirmation_note=note, require_file=False, **core
             )
     resident.refresh_from_db()
-    return resident
+    return set_etag(response, resident)
 
 
 @router.post("/residents/{pk}/archive", response=ResidentOut)

@@ -98,7 +98,7 @@ def test_batch_with_bad_rows_saves_nothing_and_answers_each_rows_code(
                 },
                 {"unit": rooms[1].pk, "meter_type": "water", "period": THIS_MONTH, "reading": "99"},
                 {"unit": foreign.pk, "meter_type": "water", "period": THIS_MONTH, "reading": "5"},
-                {"unit": 0, "meter_type": "water", "period": THIS_MONTH, "reading": "5"},
+                {"unit": 10**9, "meter_type": "water", "period": THIS_MONTH, "reading": "5"},
                 {"unit": rooms[0].pk, "meter_type": "water", "period": "2026/13", "reading": "5"},
             ]
         },
@@ -106,7 +106,7 @@ def test_batch_with_bad_rows_saves_nothing_and_answers_each_rows_code(
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_rows" and "4 rows have errors" in body["detail"]
-    assert [(e["index"], e["field"], e["code"]) for e in body["errors"]] == [
+    assert [(e["row"], e["field"], e["code"]) for e in body["errors"]] == [
         (1, "reading", "below_previous"),
         (2, "unit", "not_found"),
         (3, "unit", "not_found"),

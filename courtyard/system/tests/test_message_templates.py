@@ -253,7 +253,9 @@ def test_api_patch_saves_with_the_same_validation(api):
     response = client.patch(f"/message-templates/{KEY}", {"subject": "{total}"})
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_variable"
-    assert response.json()["errors"] == {"subject": ["Unknown variables: {total}"]}
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        ("subject", "Unknown variables: {total}")
+    ]
     response = client.patch(f"/message-templates/{KEY}", {"body": "{amount"})
     assert response.status_code == 400 and response.json()["code"] == "bad_template"
 

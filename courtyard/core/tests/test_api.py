@@ -1,0 +1,121 @@
+"""The API's shared conventions: paging bounds, one error shape in the user's language,
+bounded integers, a lost race as 409, and every operation's error answers documented."""
+
+import pytest
+from django.db import IntegrityError
+
+from courtyard.accounts.models import ApiToken
+from courtyard.estates.models import Estate
+from tests.factories import EstateFactory, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def call(client):
+    """``call(user, method, path, body=None, language="en")``: an API call with a token."""
+
+    def send(user, method, path, body=None, language="en", **params):
+        _token, raw = ApiToken.issue(user)
+        headers = {"Authorization": f"Bearer {raw}", "Accept-Language": language}
+        url = f"/api/v1{path}"
+        if method == "get":
+            return client.get(url, params, headers=headers)
+        return getattr(client, method)(url, body, content_type="application/json", headers=headers)
+
+    return send
+
+
+@pytest.fixture
+def clerk(db):
+    return make_user("clerk", "estates.view_estate", "estates.change_estate")
+
+
+@pytest.fixture
+def collector(db):
+    return make_user("collector", "billing.add_reminder")
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"limit": -1}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"offset": -5}, "offset"),
+        ({"offset": 2**63}, "offset"),
+        ({"limit": "many"}, "limit"),
+    ],
+)
+def test_paging_out_of_bounds_is_a_400_naming_the_parameter(call, clerk, params, field):
+    response = call(clerk, "get", "/estates", **params)
+    body = response.json()
+    assert response.status_code == 400 and body["code"] == "invalid_request"
+    assert [e["field"] for e in body["errors"]] == [field]
+
+
+def test_paging_within_bounds_answers_a_page(call, clerk):
+    EstateFactory()
+    assert call(clerk, "get", "/estates", limit=1000).json()["count"] == 1
+    far = call(clerk, "get", "/estates", offset=2**63 - 1).json()
+    assert far == {"items": [], "count": 1}
+
+
+def test_schema_errors_name_each_field_in_the_users_language(call, collector):
+    body = {"bills": ["one", 2**63], "note": 5}
+    english = call(collector, "post", "/reminders", body).json()
+    assert english["code"] == "invalid_request"
+    errors = {e["field"]: (e["code"], e["message"]) for e in english["errors"]}
+    assert errors == {
+        "bills.0": ("int_parsing", "Enter a whole number."),
+        "bills.1": (
+            "less_than_equal",
+            "Ensure this value is less than or equal to 9223372036854775807.",
+        ),
+        "channel": ("missing", "This field is required."),
+        "note": ("string_type", "Enter text."),
+    }
+    chinese = call(collector, "post", "/reminders", {"bills": [1]}, language="zh-hans")
+    assert chinese.json()["errors"] == [
+        {"field": "channel", "code": "missing", "message": "此项为必填项。"}
+    ]
+
+
+def test_service_errors_have_the_same_shape(call, clerk):
+    first, second = EstateFactory(code="A"), EstateFactory(code="B")
+    response = call(clerk, "patch", f"/estates/{second.pk}", {"code": first.code})
+    body = response.json()
+    assert response.status_code == 400 and body["code"] == "duplicate"
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("code", "duplicate")]
+    assert body["detail"].startswith("code: ")
+
+
+def test_ids_beyond_the_database_are_refused_by_the_schema(call, collector):
+    response = call(collector, "post", "/reminders", {"bills": [2**63], "channel": "sms"})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["bills.0"]
+
+
+def test_a_lost_race_is_a_409_changed_meanwhile(call, clerk, monkeypatch):
+    estate = EstateFactory()
+
+    def collide(*args, **kwargs):
+        raise IntegrityError("UNIQUE constraint failed")
+
+    monkeypatch.setattr(Estate, "save", collide)
+    response = call(clerk, "patch", f"/estates/{estate.pk}", {"name": "新名"})
+    assert response.status_code == 409 and response.json()["code"] == "changed_meanwhile"
+
+
+def test_every_operation_documents_its_error_answers(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert set(schema["components"]["schemas"]["ErrorOut"]["required"]) == {"detail", "code"}
+    for path, methods in schema["paths"].items():
+        for method, details in methods.items():
+            responses = details["responses"]
+            errors = {status for status in responses if status.startswith("4")}
+            assert {"401", "403"} <= errors or not details.get("security"), (method, path)
+            if method != "get":
+                assert "409" in errors, (method, path)
+            for status in errors:
+                content = responses[status]["content"]["application/json"]["schema"]
+                assert content == {"$ref": "#/components/schemas/ErrorOut"}, (status, path)
