@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 import pytest
 from auditlog.models import LogEntry
 from django.apps import apps
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from pydantic import BaseModel
@@ -130,7 +130,10 @@ class World:
         )
         perms = Permission.objects.filter(content_type__app_label__in=STAFF_APPS)
         names = [f"{p.content_type.app_label}.{p.codename}" for p in perms.select_related()]
+        names.append("core.change_approvalflow")
         self.clerk = make_user("clerk", *names, estates=[self.home.estate])
+        self.role = Group.objects.create(name="审核员")
+        self.flow_kind = types.SimpleNamespace(pk="residents.registration")  # a path's kind
         self.admin = make_user("root", superuser=True)
         for place in (self.home, self.away):
             self._records(place)
@@ -491,6 +494,20 @@ OPERATIONS = [
         {"units": lambda w: _ids(w.home.unit, w.away.unit)},
         label=" (units)",
     ),
+    # Roles have no data scope: a missing one is refused. The default flow is company-wide.
+    Operation(
+        "put",
+        "/approval-flows/{flow_kind}",
+        lambda w: {"levels": [{"role": w.role.pk, "name": "审核"}]},
+        {"levels[].role": lambda w: MISSING},
+        actor="admin",
+    ),
+    Operation(
+        "put",
+        "/approval-flows/{flow_kind}/estates/{home.estate}",
+        lambda w: {"levels": [{"role": w.role.pk}]},
+        {"levels[].role": lambda w: MISSING},
+    ),
 ]
 
 # Whole numbers in bodies that name no record.
@@ -540,7 +557,7 @@ def _swap(body, name, value):
 
 
 def _client(api, operation, w):
-    return api(w.portal_user if operation.actor == "portal" else w.clerk)
+    return api({"portal": w.portal_user, "admin": w.admin}.get(operation.actor, w.clerk))
 
 
 CASES = [(op, name) for op in OPERATIONS for name in op.refs]

@@ -1,20 +1,34 @@
-"""API: approval requests — mine to decide (or submitted / decided by me), one, approve, reject.
+"""API: approval requests — mine to decide (or submitted / decided by me), one, approve, reject;
+and the approval flows, configured as on the flow pages.
 
 Errors: 409 ``not_pending`` / ``level_decided`` / ``already_decided`` when the request or its
-level is already decided; 403 when the caller is not an approver of the current level or
-submitted the request; 404 when the request lies outside the caller's data scope.
+level is already decided; 403 ``own_request`` when the caller submitted the request,
+``not_approver`` when they do not hold the current level's role; 404 when the request lies
+outside the caller's data scope.
+
+Flows (``core.change_approvalflow``): ``/approval-flows`` lists every registered kind's
+default flow (no levels until configured) and the flows of the estates in the caller's
+scope; ``/approval-flows/{kind}`` is the default flow (changing it needs an all-estates
+scope: 403 otherwise), ``/approval-flows/{kind}/estates/{estate}`` an estate's own flow —
+POST starts it from the default levels, PUT replaces its levels, DELETE makes the estate
+follow the default again. Levels are given in order as ``{"role", "name"}``; no levels means
+"approved at once".
 """
 
 from datetime import datetime
 from typing import Literal
 
+from django.contrib.auth.models import Group
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from . import approvals
 from .access import STAFF
 from .api import Pagination, api_access
+from .estate_model import estates_for
+from .models import ApprovalFlow
+from .references import resolve, resolve_many
 
 router = Router(tags=["approvals"])
 
@@ -171,3 +185,133 @@ def reject(request, pk: int, payload: RejectIn):
     approval = _visible(request, pk)
     approvals.reject(request.user, approval, payload.reason, level=payload.level)
     return _detail(request, approval)
+
+
+# Flows --------------------------------------------------------------------------------------
+
+FLOW_PERMISSION = "core.change_approvalflow"
+
+
+class FlowLevelOut(Schema):
+    order: int
+    role: int
+    role_name: str
+    name: str
+
+
+class FlowOut(Schema):
+    kind: str
+    kind_label: str
+    estate: int | None = Field(description="None: the default flow, for estates without one.")
+    estate_name: str
+    levels: list[FlowLevelOut]
+    updated_at: datetime | None
+
+
+class FlowLevelIn(Schema):
+    role: int = Field(ge=1, le=2**63 - 1)
+    name: str = Field("", max_length=100)
+
+
+class FlowIn(Schema):
+    levels: list[FlowLevelIn] = Field(max_length=20)
+
+
+def _flow_out(kind, estate, flow):
+    return {
+        "kind": kind.key,
+        "kind_label": str(kind.label),
+        "estate": estate.pk if estate else None,
+        "estate_name": estate.name if estate else "",
+        "levels": [
+            {"order": lv.order, "role": lv.role_id, "role_name": lv.role.name, "name": lv.name}
+            for lv in approvals.flow_levels(flow)
+        ],
+        "updated_at": flow.updated_at if flow else None,
+    }
+
+
+def _kind(key):
+    kind = approvals.get_kind(key)
+    if kind is None:
+        raise Http404
+    return kind
+
+
+def _estate(request, pk):
+    return resolve(request.user, estates_for(request.user), pk)
+
+
+def _own_flow(kind, estate):
+    flow = ApprovalFlow.objects.filter(kind=kind.key, estate=estate).first()
+    if flow is None:
+        raise Http404
+    return flow
+
+
+def _set_levels(request, kind, estate, payload):
+    wanted = [level.role for level in payload.levels]
+    # A role named twice reaches the service twice, which refuses it (duplicate).
+    roles = {role.pk: role for role in resolve_many(request.user, Group, wanted)}
+    flow = approvals.set_flow_levels(
+        request.user,
+        kind.key,
+        estate,
+        [roles[pk] for pk in wanted],
+        [level.name for level in payload.levels],
+    )
+    return _flow_out(kind, estate, flow)
+
+
+@router.get("/approval-flows", response=list[FlowOut])
+@api_access(FLOW_PERMISSION)
+@paginate(Pagination)
+def list_approval_flows(request, kind: str | None = None):
+    rows = []
+    for row in approvals.flows_for(request.user):
+        if kind is None or row.kind.key == kind:
+            rows.append(_flow_out(row.kind, None, row.default))
+            rows.extend(_flow_out(row.kind, flow.estate, flow) for flow in row.estates)
+    return rows
+
+
+@router.get("/approval-flows/{kind}", response=FlowOut)
+@api_access(FLOW_PERMISSION)
+def get_default_flow(request, kind: str):
+    kind = _kind(kind)
+    return _flow_out(kind, None, ApprovalFlow.objects.filter(kind=kind.key, estate=None).first())
+
+
+@router.put("/approval-flows/{kind}", response=FlowOut)
+@api_access(FLOW_PERMISSION)
+def set_default_flow(request, kind: str, payload: FlowIn):
+    return _set_levels(request, _kind(kind), None, payload)
+
+
+@router.get("/approval-flows/{kind}/estates/{estate}", response=FlowOut)
+@api_access(FLOW_PERMISSION)
+def get_estate_flow(request, kind: str, estate: int):
+    kind, estate = _kind(kind), _estate(request, estate)
+    return _flow_out(kind, estate, _own_flow(kind, estate))
+
+
+@router.post("/approval-flows/{kind}/estates/{estate}", response={201: FlowOut})
+@api_access(FLOW_PERMISSION)
+def start_estate_flow(request, kind: str, estate: int):
+    kind, estate = _kind(kind), _estate(request, estate)
+    flow = approvals.start_estate_flow(request.user, kind.key, estate)
+    return Status(201, _flow_out(kind, estate, flow))
+
+
+@router.put("/approval-flows/{kind}/estates/{estate}", response=FlowOut)
+@api_access(FLOW_PERMISSION)
+def set_estate_flow(request, kind: str, estate: int, payload: FlowIn):
+    return _set_levels(request, _kind(kind), _estate(request, estate), payload)
+
+
+@router.delete("/approval-flows/{kind}/estates/{estate}", response={204: None})
+@api_access(FLOW_PERMISSION)
+def delete_estate_flow(request, kind: str, estate: int):
+    kind, estate = _kind(kind), _estate(request, estate)
+    approvals.delete_flow(request.user, _own_flow(kind, estate))
+    return Status(204, None)

@@ -52,7 +52,8 @@ def _visible(request, pk):
 
 
 def _detail(request, approval, approve_form=None, reject_form=None, status=200):
-    may_decide = approvals.may_decide(request.user, approval)
+    refusal = approvals.decision_refusal(request.user, approval)
+    may_decide = refusal is None
     initial = {"level": approval.current_level}
     subject = approval.subject
     context = {
@@ -63,6 +64,8 @@ def _detail(request, approval, approve_form=None, reject_form=None, status=200):
         "subject_url": _subject_url(request.user, subject),
         "levels": approvals.progress(approval),
         "may_decide": may_decide,
+        # Why there are no buttons; a decided request says so in its status already.
+        "refusal": refusal if approval.is_pending else None,
         "approve_form": approve_form or ApproveForm(initial=initial),
         "reject_form": reject_form or RejectForm(initial=initial),
     }
@@ -148,22 +151,10 @@ def _estate_or_404(user, estate_id):
 @access(FLOW_PERMISSION)
 def flow_list(request):
     """Every registered kind with its default flow and the estates that have their own."""
-    flows = ApprovalFlow.objects.select_related("estate").prefetch_related("levels__role")
-    by_kind = {}
-    for flow in flows:
-        by_kind.setdefault(flow.kind, []).append(flow)
-    visible = set(estates_for(request.user).values_list("pk", flat=True))
-    rows = []
-    for kind in approvals.kinds():
-        kind_flows = by_kind.get(kind.key, [])
-        rows.append(
-            {
-                "kind": kind,
-                "default": next((f for f in kind_flows if f.estate_id is None), None),
-                "estates": [f for f in kind_flows if f.estate_id in visible],
-            }
-        )
-    context = {"rows": rows, "may_change_default": may_change_company_wide(request.user)}
+    context = {
+        "rows": approvals.flows_for(request.user),
+        "may_change_default": may_change_company_wide(request.user),
+    }
     return render(request, "core/approvals/flow_list.html", context)
 
 
@@ -223,11 +214,7 @@ def flow_add_estate(request, kind):
         messages.error(request, _("Choose an estate that has no flow of its own yet."))
         return HttpResponseRedirect(reverse("core:approval_flow", args=[kind.key]))
     estate = form.cleaned_data["estate"]
-    default = ApprovalFlow.objects.filter(kind=kind.key, estate__isnull=True).first()
-    levels = approvals.flow_levels(default)
-    approvals.set_flow_levels(
-        request.user, kind.key, estate, [lv.role for lv in levels], [lv.name for lv in levels]
-    )
+    approvals.start_estate_flow(request.user, kind.key, estate)
     messages.success(
         request,
         _("%(estate)s now has its own flow, starting from the default levels.")

@@ -16,12 +16,20 @@ The levels are copied into the request when it is submitted, so a change of conf
 never alters a running request. With no levels the request is approved at once and
 ``on_approved`` runs inside the submitter's transaction.
 
+An estate without its own flow follows the default one — a new estate included, so the
+review the company configured applies there from its first day. A request that nobody could
+decide never starts: submission is refused (409 ``no_approver``) when a level has no
+approver besides the submitter (for example in a new estate whose only user in scope is the
+administrator who submits), saying which level and role lack one; give a colleague that
+role and the estate, or give the estate its own flow (possibly without levels).
+
 Rules: an approver is an active staff member who holds the current level's role (or a
 superuser) and whose data scope covers the request's estate; nobody decides their own
-submission, nor the same request twice; only a pending request at the level the approver
-saw can be decided (a double click is a 409, not a second approval); a rejection needs a
-reason. Every decision is audited, written to the subject's timeline, and the next
-approvers or the submitter are told through app messages.
+submission (403 ``own_request``), nor the same request twice; only a pending request at the
+level the approver saw can be decided (a double click is a 409, not a second approval); a
+rejection needs a reason. Every decision is audited, written to the subject's timeline, and
+the next approvers or the submitter are told through app messages. ``decision_refusal``
+says why someone may not decide, for the pages and the API alike.
 """
 
 from collections.abc import Callable
@@ -37,8 +45,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import ApprovalDecisionKind, ApprovalStatus, MessageChannel
-from .estate_model import estate_model
-from .exceptions import StateConflict
+from .estate_model import estate_model, estates_for
+from .exceptions import Refused, StateConflict
 from .messaging import queue_message
 from .models import ApprovalDecision, ApprovalFlow, ApprovalLevel, ApprovalRequest
 from .scoping import require_action, require_company_wide, scope_q, user_scope
@@ -133,6 +141,16 @@ def set_flow_levels(actor, kind, estate, roles, names=None):
     return flow
 
 
+def start_estate_flow(actor, kind, estate):
+    """Give ``estate`` its own flow for ``kind``, starting from the default flow's levels."""
+    if ApprovalFlow.objects.filter(kind=kind, estate=estate).exists():
+        raise StateConflict(_("This estate already has its own flow."), "flow_exists")
+    levels = flow_levels(resolve_flow(kind, None))
+    return set_flow_levels(
+        actor, kind, estate, [level.role for level in levels], [level.name for level in levels]
+    )
+
+
 def delete_flow(actor, flow):
     """Remove an estate's own flow, so that the estate follows the default flow again."""
     require_action(actor, ApprovalFlow, "change")
@@ -152,6 +170,33 @@ def _check_flow_scope(actor, estate):
         )
     elif not user_scope(actor).covers(estate.pk):
         raise PermissionDenied(_("This estate is outside your data scope."))
+
+
+@dataclass(frozen=True)
+class KindFlows:
+    """A registered kind with its default flow (None until configured) and estates' own."""
+
+    kind: ApprovalKind
+    default: ApprovalFlow | None
+    estates: list
+
+
+def flows_for(user):
+    """Every registered kind with its flows: the default, and those of the estates in the
+    user's data scope; estates, levels and roles fetched in three queries."""
+    flows = ApprovalFlow.objects.select_related("estate").prefetch_related("levels__role")
+    visible = set(estates_for(user).values_list("pk", flat=True))
+    by_kind = {}
+    for flow in flows.order_by("estate__name"):
+        by_kind.setdefault(flow.kind, []).append(flow)
+    return [
+        KindFlows(
+            kind,
+            next((f for f in by_kind.get(kind.key, []) if f.estate_id is None), None),
+            [f for f in by_kind.get(kind.key, []) if f.estate_id in visible],
+        )
+        for kind in kinds()
+    ]
 
 
 # Submitting and deciding --------------------------------------------------------------------
@@ -192,6 +237,7 @@ def submit(actor, subject, *, kind, estate_id, title):
             current_level=1,
             current_role_id=levels[0]["role"] if levels else None,
         )
+        _check_someone_may_decide(request)
         try:
             with transaction.atomic():
                 request.save()
@@ -318,15 +364,9 @@ def _lock_for_decision(actor, request, level):
             _("Level %(level)s of this request has already been decided.") % {"level": seen_level},
             "level_decided",
         )
-    if fresh.submitted_by_id == actor.pk:
-        raise PermissionDenied(_("Nobody may decide on their own submission."))
-    if not _may_decide_level(actor, fresh, fresh.current_level):
-        raise PermissionDenied(_("You are not an approver of this request at its current level."))
-    if fresh.decisions.filter(decided_by=actor).exists():
-        raise StateConflict(
-            _("You have already decided on this request; another approver must decide this level."),
-            "already_decided",
-        )
+    refusal = decision_refusal(actor, fresh)
+    if refusal is not None:
+        raise refusal
     return fresh
 
 
@@ -389,14 +429,61 @@ def _group_ids(user):
     return cached
 
 
+def decision_refusal(user, request):
+    """Why ``user`` may not approve or reject ``request`` now (the exception a decision
+    raises: Refused or StateConflict), or None when they may."""
+    if request.status != ApprovalStatus.PENDING:
+        return StateConflict(
+            _("This request has already been decided (%(status)s).")
+            % {"status": request.get_status_display()},
+            "not_pending",
+        )
+    if request.submitted_by_id == user.pk:
+        return Refused(
+            _("You submitted this request: nobody may decide their own request."),
+            "own_request",
+        )
+    if not _is_staff(user) or not user_scope(user).covers(request.estate_id):
+        return Refused(_("This request's estate is outside your data scope."), "outside_scope")
+    if not _may_decide_level(user, request, request.current_level):
+        return Refused(
+            _("Level %(level)s is decided by the role “%(role)s”, which you do not hold.")
+            % {
+                "level": request.current_level,
+                "role": request.levels[request.current_level - 1]["role_name"],
+            },
+            "not_approver",
+        )
+    if request.decisions.filter(decided_by=user).exists():
+        return StateConflict(
+            _("You have already decided on this request; another approver must decide this level."),
+            "already_decided",
+        )
+    return None
+
+
 def may_decide(user, request):
     """Whether ``user`` may approve or reject ``request`` now."""
-    return (
-        request.status == ApprovalStatus.PENDING
-        and request.submitted_by_id != user.pk
-        and _may_decide_level(user, request, request.current_level)
-        and not request.decisions.filter(decided_by=user).exists()
-    )
+    return decision_refusal(user, request) is None
+
+
+def _check_someone_may_decide(request):
+    """Refuse a submission that would wait for ever: a level nobody but the submitter (or
+    nobody at all) may decide in the request's estate."""
+    users = get_user_model().objects.filter(is_active=True).exclude(pk=request.submitted_by_id)
+    for number, level in enumerate(request.levels, start=1):
+        candidates = users.filter(Q(groups__pk=level["role"]) | Q(is_superuser=True)).distinct()
+        if not any(_may_decide_level(user, request, number) for user in candidates):
+            raise StateConflict(
+                _(
+                    "Nobody could approve this: level %(level)s is decided by the role"
+                    " “%(role)s”, and no active staff member other than you holds it with this"
+                    " estate in their data scope. Give a colleague that role and this estate,"
+                    " or give the estate its own approval flow."
+                )
+                % {"level": number, "role": level["role_name"]},
+                "no_approver",
+            )
 
 
 def can_view(user, request):

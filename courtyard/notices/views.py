@@ -538,6 +538,10 @@ class NoticeDetailView(ObjectDetailView):
             approval=approval,
             levels=approvals.progress(approval) if approval else [],
             actions=actions,
+            # Why a reviewer sees no buttons (their own notice, another level's role …).
+            decision_refusal=approvals.decision_refusal(user, approval)
+            if approval is not None and approval.is_pending and not actions["decide"]
+            else None,
             any_action=any(actions.values()),
             attachments=stored.get(AttachmentPurpose.ATTACHMENT, []),
             posters=stored.get(AttachmentPurpose.POSTER, []),

@@ -189,6 +189,58 @@ def test_nobody_decides_their_own_submission_not_even_a_superuser(world):
         approvals.reject(world["submitter"], other, "no")
 
 
+def test_deciding_ones_own_request_has_its_own_code_and_reason(world):
+    configure(world, world["first"])
+    world["submitter"].groups.add(world["first"])
+    request = submit(world)
+    with pytest.raises(PermissionDenied) as refused:
+        approvals.approve(world["submitter"], request)
+    assert refused.value.code == "own_request"
+    assert "nobody may decide their own request" in str(refused.value)
+
+
+def test_the_refusal_says_why_someone_may_not_decide(world):
+    configure(world, world["first"])
+    request = submit(world)
+    assert approvals.decision_refusal(world["approver1"], request) is None
+    assert approvals.decision_refusal(world["submitter"], request).code == "own_request"
+    refusal = approvals.decision_refusal(world["approver2"], request)
+    assert refusal.code == "not_approver"
+    assert "Level 1 is decided by the role “Manager”" in str(refusal)
+    outsider = make_user("outsider", estates=[EstateFactory()])
+    outsider.groups.add(world["first"])
+    assert approvals.decision_refusal(outsider, request).code == "outside_scope"
+    approvals.approve(world["approver1"], request)
+    assert approvals.decision_refusal(world["approver1"], request).code == "not_pending"
+
+
+def test_a_request_nobody_else_could_decide_is_not_submitted(world):
+    """A new estate that only the administrator's scope covers, and the administrator submits:
+    the approvers of the default flow work elsewhere."""
+    configure(world, world["first"])
+    new_estate = EstateFactory()
+    unit = UnitFactory(entrance__building__estate=new_estate)
+    admin = world["admin"]
+    with pytest.raises(StateConflict) as refused:
+        approvals.submit(admin, unit, kind=KIND, estate_id=new_estate.pk, title="Stuck")
+    assert refused.value.code == "no_approver"
+    assert "level 1 is decided by the role “Manager”" in str(refused.value.message)
+    assert not ApprovalRequest.objects.exists()
+    colleague = make_user("colleague", estates=[new_estate])
+    colleague.groups.add(world["first"])
+    request = approvals.submit(admin, unit, kind=KIND, estate_id=new_estate.pk, title="Ok")
+    assert approvals.may_decide(colleague, request)
+
+
+def test_a_superuser_counts_as_an_approver_of_every_level(world):
+    new_estate = EstateFactory()
+    founder = make_user("founder", estates=[new_estate])
+    configure(world, world["first"])
+    unit = UnitFactory(entrance__building__estate=new_estate)
+    request = approvals.submit(founder, unit, kind=KIND, estate_id=new_estate.pk, title="Ok")
+    assert approvals.may_decide(world["admin"], request)
+
+
 def test_a_superuser_may_decide_any_level(world):
     configure(world, world["first"], world["second"])
     request = submit(world)

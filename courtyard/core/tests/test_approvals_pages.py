@@ -13,8 +13,6 @@ from .test_approvals import KIND, configure, submit, test_kind, world  # noqa: F
 pytestmark = pytest.mark.django_db
 
 
-
-
 @pytest.fixture
 def pending(world):  # noqa: F811
     configure(world, world["first"], world["second"])
@@ -88,6 +86,18 @@ def test_the_submitter_sees_the_detail_without_forms(client, world, pending):  #
     response = client.get(detail_url(pending))
     assert response.status_code == 200
     assert "Approve level" not in response.content.decode()
+
+
+def test_the_page_says_why_there_are_no_buttons(client, world, pending):  # noqa: F811
+    client.force_login(world["submitter"])
+    page = client.get(detail_url(pending)).content.decode()
+    assert "You cannot decide this request." in page
+    assert "nobody may decide their own request" in page
+    client.force_login(world["approver2"])  # holds level 2's role, not level 1's
+    page = client.get(detail_url(pending)).content.decode()
+    assert "Level 1 is decided by the role “Manager”, which you do not hold." in page
+    client.force_login(world["approver1"])
+    assert "You cannot decide" not in client.get(detail_url(pending)).content.decode()
 
 
 def test_detail_of_someone_unrelated_or_out_of_scope_is_404(client, world, pending):  # noqa: F811
@@ -293,11 +303,13 @@ def test_api_detail_and_approve_then_conflict(api, world, pending):  # noqa: F81
 
 def test_api_refuses_the_submitter_and_other_roles(api, world, pending):  # noqa: F811
     own = api(world["submitter"]).post(f"/approvals/{pending.pk}/approve", {})
-    assert (own.status_code, own.json()["code"]) == (403, "permission_denied")
+    assert (own.status_code, own.json()["code"]) == (403, "own_request")
+    assert "nobody may decide their own request" in own.json()["detail"]
     other = make_user("other_role", estates=[world["estate"]])
     other.groups.add(world["second"])  # may decide level 2, so may see it, but not level 1
     wrong = api(other).post(f"/approvals/{pending.pk}/approve", {})
-    assert wrong.status_code == 403
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "not_approver")
+    assert "“Manager”" in wrong.json()["detail"]
 
 
 def test_api_out_of_scope_is_404(api, world, pending):  # noqa: F811
@@ -326,3 +338,94 @@ def test_roles_used_by_flows_are_listed_in_the_group_choices(world):  # noqa: F8
 
     assert set(LevelForm().fields["role"].queryset) >= {world["first"], world["second"]}
     assert Group.objects.filter(name="Manager").exists()
+
+
+# API: flows ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flow_admin(world):  # noqa: F811
+    """May configure flows, with an all-estates scope (the default flow is company-wide)."""
+    return make_user("flow_admin", "core.change_approvalflow", all_estates=True)
+
+
+def test_api_lists_every_kind_with_its_default_and_the_estates_in_scope(
+    api,
+    world,  # noqa: F811
+    flow_admin,
+):
+    configure(world, world["first"])
+    configure(world, world["second"], estate=world["estate"])
+    hidden = EstateFactory()
+    configure(world, world["first"], estate=hidden)
+    limited = make_user("limited", "core.change_approvalflow", estates=[world["estate"]])
+    response = api(limited).get("/approval-flows", kind=KIND)
+    assert response.status_code == 200
+    flows = response.json()["items"]
+    assert [(f["estate"], [lv["role_name"] for lv in f["levels"]]) for f in flows] == [
+        (None, ["Manager"]),
+        (world["estate"].pk, ["Director"]),
+    ]
+    everything = api(flow_admin).get("/approval-flows", limit=500).json()["items"]
+    assert {f["kind"] for f in everything} >= {KIND, "residents.registration"}
+    assert api(world["approver1"]).get("/approval-flows").status_code == 403
+
+
+def test_api_sets_the_default_flow_only_with_an_all_estates_scope(
+    api,
+    world,  # noqa: F811
+    flow_admin,
+):
+    body = {"levels": [{"role": world["first"].pk, "name": "审核"}, {"role": world["second"].pk}]}
+    response = api(flow_admin).call("put", f"/approval-flows/{KIND}", body)
+    assert response.status_code == 200, response.json()
+    assert [(lv["order"], lv["role"], lv["name"]) for lv in response.json()["levels"]] == [
+        (1, world["first"].pk, "审核"),
+        (2, world["second"].pk, ""),
+    ]
+    assert api(flow_admin).get(f"/approval-flows/{KIND}").json()["levels"][1]["role_name"] == (
+        "Director"
+    )
+    limited = make_user("limited", "core.change_approvalflow", estates=[world["estate"]])
+    refused = api(limited).call("put", f"/approval-flows/{KIND}", {"levels": []})
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    assert "all estates" in refused.json()["detail"]
+    assert len(approvals.flow_levels(approvals.resolve_flow(KIND, None))) == 2
+
+
+def test_api_refuses_a_duplicate_or_missing_role_and_an_unknown_kind(
+    api,
+    world,  # noqa: F811
+    flow_admin,
+):
+    client = api(flow_admin)
+    role = world["first"].pk
+    twice = client.call(
+        "put", f"/approval-flows/{KIND}", {"levels": [{"role": role}, {"role": role}]}
+    )
+    assert (twice.status_code, twice.json()["code"]) == (400, "duplicate")
+    missing = client.call("put", f"/approval-flows/{KIND}", {"levels": [{"role": 999_999}]})
+    assert missing.status_code == 404
+    assert client.get("/approval-flows/no.such_kind").status_code == 404
+    assert not ApprovalFlow.objects.exists()
+
+
+def test_api_starts_changes_and_removes_an_estate_flow(api, world):  # noqa: F811
+    configure(world, world["first"])
+    estate = world["estate"]
+    limited = make_user("limited", "core.change_approvalflow", estates=[estate])
+    client = api(limited)
+    url = f"/approval-flows/{KIND}/estates/{estate.pk}"
+    assert client.get(url).status_code == 404  # follows the default until started
+    started = client.post(url, {})
+    assert started.status_code == 201
+    assert [lv["role_name"] for lv in started.json()["levels"]] == ["Manager"]
+    assert client.post(url, {}).json()["code"] == "flow_exists"
+    emptied = client.call("put", url, {"levels": []})
+    assert emptied.json()["levels"] == []
+    assert approvals.resolve_flow(KIND, estate.pk).estate_id == estate.pk
+    assert client.delete(url).status_code == 204
+    assert approvals.resolve_flow(KIND, estate.pk).estate_id is None
+    outside = f"/approval-flows/{KIND}/estates/{EstateFactory().pk}"
+    assert client.call("put", outside, {"levels": []}).status_code == 404
+    assert client.post(outside, {}).status_code == 404

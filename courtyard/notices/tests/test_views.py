@@ -592,7 +592,12 @@ def test_two_levels_approve_from_the_notice_page_and_it_is_published(
     notice = draft(author, estate)
     services.submit_notice(author, notice)
     client.force_login(author)
-    assert not client.get(notice.get_absolute_url()).context["actions"]["decide"]
+    own = client.get(notice.get_absolute_url())
+    assert not own.context["actions"]["decide"]
+    assert "nobody may decide their own request" in own.content.decode()  # says why
+    client.force_login(boss)
+    later = client.get(notice.get_absolute_url()).content.decode()
+    assert "Level 1 is decided by the role “客服主管”, which you do not hold." in later
     client.force_login(lead)
     page = client.get(notice.get_absolute_url())
     assert page.context["actions"]["decide"]

@@ -84,3 +84,32 @@ def test_archive_refused_while_living_there(client, clerk, unit):
     )
     assert answer.status_code == 409 and answer.json()["code"] == "still_resident"
     assert Resident.objects.get(pk=owner.pk).archived_at is None
+
+
+def test_a_registration_nobody_else_could_approve_is_refused_with_the_reason(
+    client, admin_user, unit
+):
+    """A new estate: the default flow's role is the administrator's, who submits; the request
+    would wait for ever, so it is not made (and the registration is not kept)."""
+    from django.contrib.auth.models import Group
+
+    from courtyard.core import approvals
+    from courtyard.residents.models import Registration
+    from courtyard.residents.services import APPROVAL_KIND
+
+    role = Group.objects.create(name="系统管理员")
+    admin_user.groups.add(role)
+    approvals.set_flow_levels(admin_user, APPROVAL_KIND, None, [role])
+    payload = {
+        "unit": unit.pk,
+        "name": "赵磊",
+        "id_number": id_number(63),
+        "phone": "13611112222",
+        "move_in": "2026-03-01",
+    }
+    answer = client.post(
+        "/api/v1/residents", payload, content_type="application/json", **bearer(admin_user)
+    )
+    assert (answer.status_code, answer.json()["code"]) == (409, "no_approver")
+    assert "“系统管理员”" in answer.json()["detail"]
+    assert not Registration.objects.exists()
