@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.audit import register
 from courtyard.core.models import BaseModel
 from courtyard.core.privacy import mask_phone
+from courtyard.core.versions import Versioned
 
 from .choices import (
     OccupancyStatus,
@@ -60,7 +61,7 @@ class HasOccupancy(Expression):
         return f"{person} IN {members}", (*person_params, *members_params)
 
 
-class Resident(BaseModel):
+class Resident(Versioned, BaseModel):
     """A person known to the estate office: owner, tenant or household member."""
 
     name = models.CharField(_("name"), max_length=100, db_index=True)
@@ -152,7 +153,10 @@ class Resident(BaseModel):
 
 
 # The keyed hash means nothing to a reader of the history; the masked number says it all.
-register(Resident, exclude_fields=["updated_at", "id_number_hash", "phone_last4", "id_last4"])
+register(
+    Resident,
+    exclude_fields=["updated_at", "version", "id_number_hash", "phone_last4", "id_last4"],
+)
 
 
 GRAM_LENGTH = 4

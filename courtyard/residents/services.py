@@ -370,11 +370,13 @@ def apply_registration(actor, registration):
                 unit=unit, role=Role.OWNER, status=OccupancyStatus.CURRENT
             ).select_related("resident"):
                 _end(actor, occupancy, registration.previous_owner_move_out, adjust_unit=False)
-        occupancies = list(registration.occupancies.select_related("resident"))
+        occupancies = list(registration.occupancies.all())
         for occupancy in occupancies:
             occupancy.status = OccupancyStatus.CURRENT
             occupancy.save(update_fields=["status", "updated_at"])
-            person = occupancy.resident
+            # Locked and read afresh: a contact edit saved since the registration was read
+            # must neither be lost nor refuse the approval as a stale copy.
+            person = Resident.objects.select_for_update().get(pk=occupancy.resident_id)
             if person.status != ResidentStatus.CURRENT:
                 person.status = ResidentStatus.CURRENT
                 person.archived_at, person.archived_by, person.archive_reason = None, None, ""

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from courtyard.core import approvals, privacy
+from courtyard.core import approvals, privacy, versions
 from courtyard.core.access import access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
@@ -193,10 +193,13 @@ class ResidentFormView(ObjectViewMixin, TemplateView):
         resident = self.get_object()
         form = self.make_form(resident, request.POST, request.FILES)
         if form.is_valid():
+            versions.apply_form_version(resident, form.cleaned_data)
             try:
                 self.save(form, resident)
             except ValidationError as error:
                 apply_service_errors(form, error)
+            except versions.StaleVersion as error:
+                versions.keep_typed_after_stale(form, resident, error)
             except (StateConflict, PermissionDenied) as error:
                 form.add_error(None, _error_text(error))
             else:
@@ -217,7 +220,7 @@ class ResidentEditView(ResidentFormView):
         return _("Edit contact details")
 
     def make_form(self, resident, data=None, files=None):
-        return ContactForm(data, resident=resident)
+        return versions.add_version_field(ContactForm(data, resident=resident), resident)
 
     def save(self, form, resident):
         services.update_resident(self.request.user, resident, **form.cleaned_data)
@@ -237,7 +240,7 @@ class ResidentCoreEditView(ResidentFormView):
         return _("Change core information")
 
     def make_form(self, resident, data=None, files=None):
-        return CoreForm(data, files, resident=resident)
+        return versions.add_version_field(CoreForm(data, files, resident=resident), resident)
 
     def save(self, form, resident):
         services.change_core(
