@@ -194,3 +194,25 @@ def test_staff_account_is_pointed_to_the_staff_sign_in(phone, live_server):
     with phone.expect_navigation():
         error.locator("a").click()
     assert phone.url.endswith("/accounts/login/")
+
+
+def test_the_language_picker_shows_its_whole_name_on_a_phone(browser, live_server):
+    """On the sign-in page the picker stands alone: 简体中文 was cut off by the width the
+    crowded top bar of staff pages gives it."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/portal/login/")
+    select = page.locator(".language-switch select")
+    assert select.evaluate("s => s.selectedOptions[0].text") == "简体中文"
+    room = select.evaluate(
+        """s => {
+          const style = getComputedStyle(s);
+          const pen = document.createElement("canvas").getContext("2d");
+          pen.font = style.font;
+          const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+          const free = s.clientWidth - padding;
+          return free - pen.measureText(s.selectedOptions[0].text).width;
+        }"""
+    )
+    context.close()
+    assert room >= 0
