@@ -11,9 +11,16 @@ from courtyard.repairs.models import RepairCategory
 
 
 class MultiplePhotoInput(forms.ClearableFileInput):
-    """A phone's camera or gallery, several photos at once."""
+    """A phone's camera or gallery, several photos at once.
+
+    Drawn as the page's drop zone (``cy-photo-input``): the input lies unseen over its label,
+    so a tap, a drop or the keyboard reaches it, without the browser's "No file chosen".
+    """
 
     allow_multiple_selected = True
+
+    def __init__(self, attrs=None):
+        super().__init__({"class": "cy-photo-input", **(attrs or {})})
 
 
 class PhotosField(forms.FileField):

@@ -198,3 +198,37 @@ def test_statistics_page_draws_its_charts(page, live_server, setting, sign_in):
     assert page.locator("[data-testid=chart-trend] canvas").count() >= 1
     page.screenshot(path=f"{SHOTS}/repairs_statistics_year.png", full_page=True)
     assert errors == []
+
+
+def test_the_photo_drop_zone_is_the_file_input_reached_by_keyboard(
+    phone, live_server, setting, tmp_path
+):
+    """The browser's own "Choose files / No file chosen" is not drawn under the drop zone; the
+    input lies unseen over it, labelled by it, and Tab and Space open the camera or gallery."""
+    page = phone
+    photo = tmp_path / "leak.png"
+    photo.write_bytes(png())
+    page.goto(f"{live_server.url}/portal/login/")
+    page.fill("#id_username", PHONE)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/portal/")
+    page.goto(f"{live_server.url}/portal/repairs/new/")
+
+    photos = page.locator("#id_photos")
+    assert photos.evaluate("i => getComputedStyle(i).opacity") == "0"
+    zone, field = page.locator(".cy-photo-pick").bounding_box(), photos.bounding_box()
+    assert abs(field["y"] - zone["y"]) < 1 and abs(field["height"] - zone["height"]) < 1
+    labels = photos.evaluate("i => Array.from(i.labels, label => label.className)")
+    assert "cy-photo-pick" in labels
+
+    page.focus("#id_preferred_time")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_photos"
+    outline = page.locator(".cy-photo-pick").evaluate("z => getComputedStyle(z).outlineStyle")
+    assert outline == "solid"  # the zone shows the focus
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(str(photo))
+    assert page.locator("[data-testid=photos-chosen]").inner_text() == "leak.png"
+    assert page.errors == []

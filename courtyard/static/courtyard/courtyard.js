@@ -14,6 +14,17 @@
     }
   });
 
+  // A drop zone's unseen file input names the files chosen beneath it (the browser's own
+  // "No file chosen" line is hidden with the input).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".cy-photo-input")) return;
+    var shown = input.parentNode.querySelector(".cy-photo-chosen");
+    if (shown) {
+      shown.textContent = Array.prototype.map.call(input.files, function (file) { return file.name; }).join(", ");
+    }
+  });
+
   // data-confirm="…" on a link or button asks first; on a form it asks before submitting.
   document.addEventListener("click", function (event) {
     var element = event.target.closest("[data-confirm]");
