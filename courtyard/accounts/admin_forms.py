@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.forms import ScopedModelForm, StyledForm
+from courtyard.core.scoping import user_scope
 
 from . import roles as role_defs
 from . import selectors
@@ -67,15 +68,42 @@ class UserCreateForm(InitialPasswordMixin, ScopedModelForm):
             "require_two_factor",
         ]
 
+    # The data scope is chosen with the account: a user without one sees empty lists.
+    kind = forms.ChoiceField(
+        label=_("Data scope"),
+        choices=ScopeKind.choices,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        help_text=_("Which estates' records the user sees; you can grant only your own."),
+    )
+    estates = forms.ModelMultipleChoiceField(
+        label=_("Estates"), queryset=None, required=False, widget=CHECKBOXES
+    )
+    buildings = forms.ModelMultipleChoiceField(
+        label=_("Buildings"), queryset=None, required=False, widget=CHECKBOXES
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["full_name"].required = True
         self.add_password_fields()
         self.order_fields(["username", "full_name", "password", "password_confirm"])
+        self.fields["estates"].queryset = selectors.grantable_estates(self.user)
+        self.fields["buildings"].queryset = selectors.grantable_buildings(self.user)
+        if not user_scope(self.user).all_estates:
+            self.fields["kind"].choices = [
+                choice for choice in ScopeKind.choices if choice[0] != ScopeKind.ALL
+            ]
         self.style_fields()
 
     def clean(self):
         return self.clean_password_pair(super().clean())
+
+    def service_kwargs(self):
+        data = dict(self.cleaned_data)
+        data["scope_kind"] = data.pop("kind")
+        data["scope_estates"] = data.pop("estates")
+        data["scope_buildings"] = data.pop("buildings")
+        return data
 
 
 class PasswordResetForm(InitialPasswordMixin, StyledForm):

@@ -31,8 +31,21 @@ USER_FIELDS = ("full_name", "department", "position", "phone", "email", "require
 
 
 # -- users ----------------------------------------------------------------------------------
-def create_user(actor, *, username, password, roles=(), **fields):
-    """A staff account with an initial password that must be changed at first sign-in."""
+def create_user(
+    actor,
+    *,
+    username,
+    password,
+    scope_kind=None,
+    scope_estates=(),
+    scope_buildings=(),
+    roles=(),
+    **fields,
+):
+    """A staff account with an initial password that must be changed at first sign-in, and
+    a data scope (a ScopeKind, required: without one every list would be empty) within the
+    creator's own; scope errors are keyed ``kind`` / ``estates`` / ``buildings`` as in
+    ``set_user_scope``."""
     require_action(actor, User, "add")
     user = User(username=username.strip(), kind=UserKind.STAFF, must_change_password=True)
     _assign_fields(user, fields)
@@ -41,6 +54,16 @@ def create_user(actor, *, username, password, roles=(), **fields):
         validate_password(password, user)
     except ValidationError as error:
         errors.setdefault("password", []).extend(error.messages)
+    scope_estates, scope_buildings = list(scope_estates), list(scope_buildings)
+    try:
+        if scope_kind is None:
+            raise ValidationError(
+                {"kind": _("Choose a data scope: without one the user sees no records at all.")}
+            )
+        _check_scope_request(actor, scope_kind, scope_estates, scope_buildings)
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -49,7 +72,13 @@ def create_user(actor, *, username, password, roles=(), **fields):
         set_password(actor, user, password, must_change=True)
         if roles:
             _change_roles(actor, user, roles)
-        record_event(user, actor, "created", _("Account created."))
+        _grant_scope(actor, user, scope_kind, scope_estates, scope_buildings)
+        record_event(
+            user,
+            actor,
+            "created",
+            _("Account created with the data scope “%(scope)s”.") % {"scope": describe_scope(user)},
+        )
     return user
 
 
@@ -86,14 +115,7 @@ def set_user_scope(actor, user, kind, estates=(), buildings=()):
     _check_scope_request(actor, kind, estates, buildings)
     before = describe_scope(user)
     with transaction.atomic():
-        ScopeGrant.objects.filter(user=user, expires_at__isnull=True).delete()
-        if kind is not None:
-            grant = ScopeGrant.objects.create(user=user, kind=kind, created_by=actor)
-            if kind == ScopeKind.ESTATES:
-                grant.estates.set(estates)
-            elif kind == ScopeKind.BUILDINGS:
-                grant.buildings.set(buildings)
-        user.__dict__.pop("_courtyard_scope", None)
+        _grant_scope(actor, user, kind, estates, buildings)
         after = describe_scope(user)
         record_event(
             user,
@@ -105,6 +127,18 @@ def set_user_scope(actor, user, kind, estates=(), buildings=()):
             after=after,
         )
     return user
+
+
+def _grant_scope(actor, user, kind, estates, buildings):
+    """Replace the user's standing grants with one of ``kind`` (None: no data at all)."""
+    ScopeGrant.objects.filter(user=user, expires_at__isnull=True).delete()
+    if kind is not None:
+        grant = ScopeGrant.objects.create(user=user, kind=kind, created_by=actor)
+        if kind == ScopeKind.ESTATES:
+            grant.estates.set(estates)
+        elif kind == ScopeKind.BUILDINGS:
+            grant.buildings.set(buildings)
+    user.__dict__.pop("_courtyard_scope", None)
 
 
 def deactivate_user(actor, user):

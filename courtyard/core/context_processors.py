@@ -4,6 +4,7 @@ from .approvals import awaiting_count
 from .estate_model import estates_for
 from .models import Message
 from .modules import navigation_for
+from .scoping import user_scope
 
 
 def shell(request):
@@ -18,6 +19,8 @@ def shell(request):
         "estate_choices": estates_for(user).only("pk", "name"),
         "current_estate_id": request.session.get("estate_id"),
         "approval_count": awaiting_count(user),
+        # Every list would be empty without saying why: the pages warn instead.
+        "scope_is_empty": user_scope(user).is_empty,
         "unread_count": Message.objects.filter(
             recipient_user=user, channel="app", read_at__isnull=True
         ).count(),

@@ -48,6 +48,7 @@ def test_create_user_sets_an_initial_password_that_must_be_changed(admin):
         department=department,
         phone="13812345678",
         roles=[role],
+        scope_kind="all",
     )
     user = fresh(user)
     assert user.kind == "staff" and user.must_change_password
@@ -57,6 +58,43 @@ def test_create_user_sets_an_initial_password_that_must_be_changed(admin):
         user=user, kind=SecurityEventKind.PASSWORD_SET_BY_ADMIN, actor=admin
     ).exists()
     assert {e.verb for e in events_for(user)} == {"created", "roles_changed"}
+
+
+def test_create_user_requires_a_data_scope(admin):
+    with pytest.raises(ValidationError) as error:
+        svc.create_user(admin, username="kf05", password=GOOD_PASSWORD, full_name="X")
+    assert "kind" in error.value.message_dict
+    assert not User.objects.filter(username="kf05").exists()
+
+
+def test_create_user_grants_only_estates_within_the_creators_scope():
+    home, away = EstateFactory(), EstateFactory()
+    local_admin = make_user("local", "accounts.add_user", estates=[home])
+    with pytest.raises(ValidationError) as error:
+        svc.create_user(
+            local_admin,
+            username="kf06",
+            password=GOOD_PASSWORD,
+            full_name="X",
+            scope_kind="estates",
+            scope_estates=[away],
+        )
+    assert "estates" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        svc.create_user(
+            local_admin, username="kf06", password=GOOD_PASSWORD, full_name="X", scope_kind="all"
+        )
+    assert "kind" in error.value.message_dict
+    assert not User.objects.filter(username="kf06").exists()
+    user = svc.create_user(
+        local_admin,
+        username="kf06",
+        password=GOOD_PASSWORD,
+        full_name="X",
+        scope_kind="estates",
+        scope_estates=[home],
+    )
+    assert user_scope(fresh(user)).estate_ids == {home.pk}
 
 
 def test_create_user_requires_the_add_permission():

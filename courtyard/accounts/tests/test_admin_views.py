@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from courtyard.accounts.choices import ScopeKind, UserKind
 from courtyard.accounts.models import Department, Role, User
+from courtyard.core.scoping import user_scope
 from courtyard.core.timeline import events_for
 from tests.factories import EstateFactory, make_user, permissions
 
@@ -170,12 +171,32 @@ def test_create_user_page_creates_a_staff_account(admin, client):
             "password_confirm": GOOD_PASSWORD,
             "phone": "13900001111",
             "roles": [role.pk],
+            "kind": "all",
         },
     )
     user = User.objects.get(username="kf02")
     assert response.status_code == 302 and response["Location"] == user.get_absolute_url()
     assert user.must_change_password and user.check_password(GOOD_PASSWORD)
     assert list(user.groups.all()) == [role.group]
+
+
+def test_create_user_page_asks_for_the_data_scope(admin, client):
+    estate = EstateFactory(name="翠湖花园")
+    form = client.get(reverse("accounts:user_add")).content.decode()
+    assert 'name="kind"' in form and "翠湖花园" in form
+    data = {
+        "username": "kf04",
+        "full_name": "周敏",
+        "password": GOOD_PASSWORD,
+        "password_confirm": GOOD_PASSWORD,
+    }
+    missing = client.post(reverse("accounts:user_add"), data)
+    assert missing.status_code == 400
+    assert "kind" in missing.context["form"].errors
+    assert not User.objects.filter(username="kf04").exists()
+    client.post(reverse("accounts:user_add"), {**data, "kind": "estates", "estates": [estate.pk]})
+    user = User.objects.get(username="kf04")
+    assert user_scope(user).estate_ids == {estate.pk}
 
 
 def test_create_user_page_keeps_input_on_errors(admin, client):
@@ -186,6 +207,7 @@ def test_create_user_page_keeps_input_on_errors(admin, client):
             "full_name": "周敏",
             "password": "weakpass",
             "password_confirm": "weakpass",
+            "kind": "all",
         },
     )
     assert response.status_code == 400
@@ -198,6 +220,7 @@ def test_create_user_page_keeps_input_on_errors(admin, client):
             "full_name": "周敏",
             "password": GOOD_PASSWORD,
             "password_confirm": GOOD_PASSWORD + "x",
+            "kind": "all",
         },
     )
     assert "password_confirm" in mismatch.context["form"].errors

@@ -203,3 +203,11 @@ def test_value_helpers():
 def test_empty_list_without_filters_invites_to_add(client, clerk):
     html = client.get("/estates/").content.decode()
     assert "No records yet" in html and "/estates/add/" in html
+
+
+def test_a_user_without_a_data_scope_is_warned_on_every_page(client):
+    banner = "Your data scope is empty"
+    client.force_login(make_user("newcomer", *ESTATE_PERMS, all_estates=False))
+    assert banner in client.get(reverse("core:home")).content.decode()
+    client.force_login(make_user("local", *ESTATE_PERMS, estates=[EstateFactory()]))
+    assert banner not in client.get(reverse("core:home")).content.decode()
