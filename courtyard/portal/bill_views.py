@@ -1,6 +1,7 @@
 """Resident bills (我的账单) in the portal: what I owe (unpaid first, per unit, with the total),
-what I have paid, one bill with its calculation and payments, my payment history with the
-receipts, and how to pay at the office until online payment is configured.
+what I have paid (by month, a page at a time), one bill with its calculation and payments,
+my payment history with the receipts, and how to pay at the office until online payment is
+configured.
 
 A resident sees the published bills they pay, and those of the units they live in now as
 owner or tenant; anything else, even by its number, is "not found".
@@ -9,7 +10,9 @@ owner or tenant; anything else, even by its number, is "not found".
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -29,7 +32,7 @@ from courtyard.residents.models import Occupancy
 from . import selectors
 from .views import page
 
-PAID_SHOWN = 30  # the latest paid bills on "my bills"; the payment history has the rest
+PAID_PER_PAGE = 20  # paid bills on one page of "my bills", under their months
 BILL_RELATED = ("item", "estate", "unit__building", "unit__entrance", "parking_space")
 
 
@@ -97,6 +100,32 @@ def by_place(bills):
     return list(places.values())
 
 
+@dataclass
+class Month:
+    """The paid bills of one month on "my bills"."""
+
+    first_day: object
+    bills: list = field(default_factory=list)
+
+
+def paid_newest_first(bills):
+    """Settled bills, the latest month first: a periodic bill in the month it is for, another
+    (a repair, a deposit) in the month it was due."""
+    return (
+        bills.exclude(status__in=OUTSTANDING_STATUSES)
+        .annotate(month_of=Coalesce("period_start", "due_date"))
+        .order_by("-month_of", "item__sort_order", "-pk")
+    )
+
+
+def by_month(bills):
+    months = {}
+    for bill in bills:
+        first_day = bill.month_of.replace(day=1)
+        months.setdefault(first_day, Month(first_day)).bills.append(bill)
+    return list(months.values())
+
+
 def shown_rate(value):
     """2.5000 → 2.50, 0.6250 → 0.625: a rate with the decimals it has, at least two."""
     rate = Decimal(str(value))
@@ -147,12 +176,12 @@ def bill_list(request):
     unpaid = list(
         bills.filter(status__in=OUTSTANDING_STATUSES).order_by("due_date", "item__sort_order", "pk")
     )
-    paid = list(
-        bills.exclude(status__in=OUTSTANDING_STATUSES).order_by("-due_date", "-pk")[:PAID_SHOWN]
-    )
+    paid = Paginator(paid_newest_first(bills), PAID_PER_PAGE).get_page(request.GET.get("page"))
     context = {
-        "unpaid_places": by_place(unpaid),
+        # What I owe comes first, whole; the paid history is read a page at a time after it.
+        "unpaid_places": by_place(unpaid) if paid.number == 1 else [],
         "paid": paid,
+        "paid_months": by_month(paid.object_list),
         "owed": sum((bill.outstanding for bill in unpaid), ZERO),
         "overdue": [bill for bill in unpaid if bill.is_overdue],
         "instructions": payment_instructions(),

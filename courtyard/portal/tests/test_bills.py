@@ -2,18 +2,21 @@
 and payments; my payments and receipts; how to pay at the office. Only my bills: the ones I
 pay and those of the units I live in as owner or tenant; anyone else's is not found."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from courtyard.billing.choices import BillStatus
+from courtyard.billing.choices import BillKind, BillStatus
 from courtyard.billing.models import Bill, ParkingSpace
 from courtyard.billing.payments_services import record_payment, void_payment
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.billing.wiring import PAYMENT_INSTRUCTIONS
 from courtyard.core import parameters
+from courtyard.portal.bill_views import PAID_PER_PAGE
 from courtyard.residents.choices import Role
 from tests.factories import UnitFactory, make_user
 
@@ -224,6 +227,89 @@ def test_my_bills_take_the_same_queries_for_many_bills(
     with django_assert_max_num_queries(12):
         response = portal.get("/portal/bills/")
     assert sum(len(p.bills) for p in response.context["unpaid_places"]) == 36
+
+
+def paid_bills(unit, me, items, months):
+    """Property fee, water and electricity of 2025's first ``months`` months, all paid."""
+    for month in range(1, months + 1):
+        for code in ("property-fee", "water", "electricity"):
+            make_bill(
+                unit,
+                items[code],
+                payer=me,
+                period=f"2025-{month:02d}",
+                period_start=date(2025, month, 1),
+                due_date=date(2025, month, 15),
+                status=BillStatus.PAID,
+                paid_amount="100.00",
+            )
+
+
+def listed(page):
+    return [(month.first_day, [b.item.code for b in month.bills]) for month in page]
+
+
+def test_paid_bills_come_after_what_i_owe_by_month_a_page_at_a_time(portal, bills, unit, me, items):
+    paid_bills(unit, me, items, 7)  # 21, and the fixture's paid bill without a period start
+    repair = make_bill(
+        unit,
+        items["property-fee"],
+        "80.00",
+        kind=BillKind.TEMPORARY,
+        payer=me,
+        due_date=date(2025, 6, 20),
+        status=BillStatus.PAID,
+        paid_amount="80.00",
+    )
+
+    first = portal.get("/portal/bills/")
+    assert [b.pk for b in first.context["unpaid_places"][0].bills] == [
+        bills["overdue"].pk,
+        bills["current"].pk,
+    ]
+    months = listed(first.context["paid_months"])
+    assert [day for day, _codes in months] == [
+        date(2026, 10, 1),  # the fixture's bill: no period start, due 2026-10-15
+        date(2025, 7, 1),
+        date(2025, 6, 1),
+        date(2025, 5, 1),
+        date(2025, 4, 1),
+        date(2025, 3, 1),
+        date(2025, 2, 1),
+    ]
+    assert months[1][1] == ["property-fee", "water", "electricity"]
+    assert len(months[2][1]) == 4 and repair in first.context["paid_months"][2].bills
+    assert sum(len(codes) for _day, codes in months) == PAID_PER_PAGE
+    content = first.content.decode()
+    assert "July 2025" in content and 'href="?page=2"' in content
+
+    second = portal.get("/portal/bills/?page=2")
+    assert second.context["unpaid_places"] == []  # what I owe is on the first page
+    assert second.context["owed"] == Decimal("280.50")  # the total stays on top
+    assert listed(second.context["paid_months"]) == [
+        (date(2025, 1, 1), ["property-fee", "water", "electricity"]),
+    ]
+    assert 'href="?page=1"' in second.content.decode()
+    assert portal.get("/portal/bills/?page=99").context["paid"].number == 2
+
+
+def test_paid_months_read_in_chinese(portal, unit, me, items):
+    paid_bills(unit, me, items, 1)
+    portal.cookies["django_language"] = "zh-hans"
+    assert "2025年1月" in portal.get("/portal/bills/").content.decode()
+
+
+def test_a_page_of_paid_bills_takes_the_same_queries_for_more_bills(portal, unit, me, items):
+    paid_bills(unit, me, items, 1)
+    portal.get("/portal/bills/")  # the session and the cached parameters settle
+    with CaptureQueriesContext(connection) as few:
+        portal.get("/portal/bills/")
+    Bill.objects.all().delete()
+    paid_bills(unit, me, items, 12)
+    with CaptureQueriesContext(connection) as many:
+        response = portal.get("/portal/bills/")
+    assert sum(len(month.bills) for month in response.context["paid_months"]) == PAID_PER_PAGE
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
