@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import django_filters
+from django.http import HttpResponse
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
@@ -18,6 +19,7 @@ from courtyard.core.api import Id, Pagination, api_access, filter_query, filtere
 from courtyard.core.paging import IdsFirst
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
+from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Building, Estate, Unit
 
 from . import selectors, services
@@ -268,20 +270,21 @@ def create_work_order(request, payload: WorkOrderIn):
 
 @router.get("/work-orders/{pk}", response=WorkOrderDetailOut)
 @api_access("repairs.view_workorder")
-def get_work_order(request, pk: int):
-    return get_for_action(
+def get_work_order(request, pk: int, response: HttpResponse):
+    order = get_for_action(
         WorkOrder.objects.select_related(*selectors.RELATED), request.user, "view", pk=pk
     )
+    return set_etag(response, order)
 
 
 @router.patch("/work-orders/{pk}", response=WorkOrderOut)
 @api_access("repairs.change_workorder")
-def update_work_order(request, pk: int, payload: WorkOrderPatch):
-    order = _order(request, pk, "change")
+def update_work_order(request, pk: int, payload: WorkOrderPatch, response: HttpResponse):
+    order = expect_version(request, _order(request, pk, "change"))
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if "category" in changes:
         changes["category"] = resolve(request.user, RepairCategory, changes["category"])
-    return _fresh(services.update_work_order(request.user, order, **changes))
+    return set_etag(response, _fresh(services.update_work_order(request.user, order, **changes)))
 
 
 @router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])

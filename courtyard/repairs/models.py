@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.audit import register
 from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel
+from courtyard.core.versions import Versioned
 
 from .choices import (
     OPEN_STATUSES,
@@ -78,7 +79,7 @@ class TechnicianSkill(BaseModel):
 
 
 @register
-class WorkOrder(BaseModel):
+class WorkOrder(Versioned, BaseModel):
     """A repair request (报修工单) from report to closed, with its deadlines and rating."""
 
     number = models.CharField(_("number"), max_length=20, editable=False)

@@ -42,6 +42,7 @@ from courtyard.core.scoping import (
     user_scope,
 )
 from courtyard.core.timeline import record_event
+from courtyard.core.versions import StaleVersion
 
 from . import hooks, rollup, selectors
 from .choices import (
@@ -359,6 +360,10 @@ def update_work_order(actor, order, **changes):
         raise TypeError(f"WorkOrder has no changeable field {sorted(unknown)}")
     with transaction.atomic():
         locked = _lock(actor, order, "change", OPEN_STATUSES)
+        if locked.version != order.version:
+            # An edit of details read before another change would undo it; a transition
+            # (the other callers of _lock) acts on the stored order whatever was read.
+            raise StaleVersion()
         before = {name: getattr(locked, name) for name in changes}
         for name, value in changes.items():
             setattr(locked, name, value.strip() if isinstance(value, str) else value)
