@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.password_validation import UserAttributeSimilarityValidator
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import translation
 
 from courtyard.accounts.admin_services import ensure_default_roles
@@ -88,3 +89,54 @@ def test_too_similar_to_the_username_reads_without_stray_spaces():
     with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
         UserAttributeSimilarityValidator().validate("wangfang88!", user)
     assert refused.value.messages == ["密码与用户名太相似。"]
+
+
+def test_the_repair_category_form_sets_the_english_name(client):
+    from tests.factories import make_user
+
+    client.force_login(make_user("keeper", "repairs.add_repaircategory"))
+    form = client.get(reverse("repairs:repaircategory_add")).content.decode()
+    assert 'name="name_en"' in form
+    client.post(
+        reverse("repairs:repaircategory_add"),
+        {"name": "绿化", "name_en": " Greenery ", "sort_order": "9", "is_active": "on"},
+    )
+    assert in_both(RepairCategory.objects.get(name="绿化")) == ("Greenery", "绿化")
+
+
+def test_the_charge_item_form_sets_the_english_name(client):
+    from tests.factories import make_user
+
+    water = seed_charge_items()["water"]
+    client.force_login(make_user("chief", "billing.change_chargeitem"))
+    edit = reverse("billing:chargeitem_edit", args=[water.pk])
+    assert 'name="name_en"' in client.get(edit).content.decode()
+    data = {
+        "name": "自来水费",
+        "name_en": "Tap water",
+        "kind": "metered",
+        "pricing": "metered",
+        "cycle": "month",
+        "meter_type": "water",
+        "due_days": 20,
+        "sort_order": 20,
+        "is_active": "on",
+    }
+    assert client.post(edit, data).status_code == 302
+    water.refresh_from_db()
+    assert in_both(water) == ("Tap water", "自来水费")
+
+
+def test_the_role_form_sets_the_english_name_of_a_built_in_role_too(client):
+    from tests.factories import make_user
+
+    ensure_default_roles()
+    finance = Role.objects.get(group__name="财务人员")
+    client.force_login(make_user("root", "accounts.add_role", "accounts.change_role"))
+    edit = reverse("accounts:role_edit", args=[finance.pk])
+    assert 'value="Finance"' in client.get(edit).content.decode()
+    client.post(edit, {"name": "财务人员", "name_en": "Accounts", "description": ""})
+    finance.refresh_from_db()
+    assert in_both(finance) == ("Accounts", "财务人员")
+    client.post(reverse("accounts:role_add"), {"name": "保洁主管", "name_en": "Cleaning lead"})
+    assert in_both(Role.objects.get(group__name="保洁主管")) == ("Cleaning lead", "保洁主管")

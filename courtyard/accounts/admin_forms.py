@@ -165,13 +165,24 @@ class UserScopeForm(StyledForm):
 
 class RoleForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=150)
+    name_en = forms.CharField(
+        label=Role._meta.get_field("name_en").verbose_name,
+        max_length=50,
+        required=False,
+        help_text=Role._meta.get_field("name_en").help_text,
+    )
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
 
     def __init__(self, data=None, files=None, *, instance=None, user=None, **kwargs):
         if instance is not None:
-            kwargs.setdefault(
-                "initial", {"name": instance.name, "description": instance.description}
-            )
+            # The edit view passes an initial of its own (empty for an existing record): the
+            # role's values come first, or the page showed an empty name.
+            kwargs["initial"] = {
+                "name": instance.name,
+                "name_en": instance.name_en,
+                "description": instance.description,
+                **(kwargs.get("initial") or {}),
+            }
         super().__init__(data, files, **kwargs)
         if instance is not None and instance.is_builtin:
             self.fields["name"].disabled = True

@@ -401,19 +401,21 @@ def _check_scope_request(actor, kind, estates, buildings):
 
 # -- roles ----------------------------------------------------------------------------------
 # Roles and their permissions hold in every estate: changing them is company-wide.
-def create_role(actor, *, name, description=""):
+def create_role(actor, *, name, name_en="", description=""):
     require_action(actor, Role, "add")
     require_company_wide(actor)
     name = name.strip()
     _check_role_name(name)
     with transaction.atomic():
         group = Group.objects.create(name=name)
-        role = Role.objects.create(group=group, description=description.strip(), created_by=actor)
+        role = Role.objects.create(
+            group=group, name_en=name_en.strip(), description=description.strip(), created_by=actor
+        )
         record_event(role, actor, "created", _("Role created."))
     return role
 
 
-def update_role(actor, role, *, name, description=""):
+def update_role(actor, role, *, name, name_en="", description=""):
     require_action(actor, Role, "change")
     require_company_wide(actor)
     name = name.strip()
@@ -425,6 +427,7 @@ def update_role(actor, role, *, name, description=""):
         if name != role.name:
             role.group.name = name
             role.group.save(update_fields=["name"])
+        role.name_en = name_en.strip()
         role.description = description.strip()
         role.save()
     return role

@@ -36,6 +36,7 @@ class ChargeItemForm(ScopedModelForm):
         fields = [
             "code",
             "name",
+            "name_en",
             "kind",
             "pricing",
             "cycle",

@@ -33,6 +33,7 @@ from .pricing import parse_tiers
 
 ITEM_FIELDS = (
     "name",
+    "name_en",
     "kind",
     "pricing",
     "cycle",

@@ -204,7 +204,7 @@ class RepairCategoryForm(ScopedModelForm):
 
     class Meta:
         model = RepairCategory
-        fields = ["name", "code", "sort_order", "requires_signature", "is_active"]
+        fields = ["name", "name_en", "code", "sort_order", "requires_signature", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

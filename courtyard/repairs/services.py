@@ -1068,7 +1068,7 @@ def set_skills(actor, technician, categories):
 
 # Repair categories --------------------------------------------------------------------------
 
-CATEGORY_FIELDS = ("name", "sort_order", "is_active", "requires_signature")
+CATEGORY_FIELDS = ("name", "name_en", "sort_order", "is_active", "requires_signature")
 
 
 def create_repair_category(actor, *, name, code="", **values):
