@@ -1,4 +1,4 @@
-"""Periodic work of the repairs module: SLA breach notices and closing completed orders."""
+"""Periodic work of the repairs module: SLA breach digests and closing completed orders."""
 
 import datetime
 
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
@@ -22,6 +23,8 @@ from .choices import UNRESOLVED_STATUSES, UNRESPONDED_STATUSES, WorkOrderStatus
 from .models import WorkOrder
 
 BATCH = 500
+DIGEST_LINES = 20
+BREACH_PURPOSE = "repair_sla_breaches"
 BREACHES = {
     # kind: (statuses with the deadline running, deadline field, notified field)
     "response": (UNRESPONDED_STATUSES, "response_due", "response_breach_notified_at"),
@@ -55,14 +58,14 @@ def supervisors():
 
 
 def notify_sla_breaches(now=None):
-    """Message the supervisors of each order whose response or resolution deadline has
-    passed, once per breach (a reopened order's new deadline is a new breach)."""
+    """Tell the supervisors about the orders whose response or resolution deadline has passed,
+    each breach once (a reopened order's new deadline is a new breach): one digest per
+    supervisor per run, listing the breaches in their scope. Returns the breaches found."""
     now = now or timezone.now()
-    people = None
-    sent = 0
-    with change_source("task"):
+    breaches = []  # (order, text)
+    with change_source("task"), transaction.atomic():
         for kind, (statuses, due_field, notified_field) in BREACHES.items():
-            breached = list(
+            candidates = (
                 WorkOrder.objects.filter(
                     status__in=statuses,
                     **{f"{due_field}__lt": now, f"{notified_field}__isnull": True},
@@ -70,39 +73,54 @@ def notify_sla_breaches(now=None):
                 .select_related("estate", "building", "unit", "unit__entrance", "category")
                 .order_by(due_field)[:BATCH]
             )
-            if breached and people is None:
-                people = supervisors()
-            for order in breached:
-                with transaction.atomic():
-                    # Claim the breach first: a concurrent run finds it claimed.
-                    claimed = WorkOrder.objects.filter(
-                        pk=order.pk, status__in=statuses, **{f"{notified_field}__isnull": True}
-                    ).update(**{notified_field: now})
-                    if not claimed:
-                        continue
-                    _notify_breach(order, kind, due_field, people)
-                    sent += 1
-    return sent
+            for order in candidates:
+                # Claim the breach first: a concurrent run waits for this one, then finds it
+                # claimed.
+                claimed = WorkOrder.objects.filter(
+                    pk=order.pk, status__in=statuses, **{f"{notified_field}__isnull": True}
+                ).update(**{notified_field: now})
+                if claimed:
+                    text = _breach_text(order, kind, due_field)
+                    record_event(order, None, f"{kind}_breached", text)
+                    breaches.append((order, text))
+        if breaches:
+            _send_digests(breaches, supervisors())
+    return len(breaches)
 
 
-def _notify_breach(order, kind, due_field, people):
+def _breach_text(order, kind, due_field):
     due = timezone.localtime(getattr(order, due_field))
     if kind == "response":
         text = _("Work order %(number)s (%(place)s) was not accepted by %(due)s.")
     else:
         text = _("Work order %(number)s (%(place)s) was not completed by %(due)s.")
-    body = text % {"number": order.number, "place": order.place, "due": f"{due:%Y-%m-%d %H:%M}"}
-    record_event(order, None, f"{kind}_breached", body)
+    return text % {"number": order.number, "place": order.place, "due": f"{due:%Y-%m-%d %H:%M}"}
+
+
+def _send_digests(breaches, people):
+    """One app message per supervisor naming the breaches in their scope (at most
+    DIGEST_LINES, then how many more), with a link to the overdue orders."""
+    link = reverse("repairs:workorder_list") + "?overdue=true"
     for user in people:
-        if user._courtyard_scope.covers(order.estate_id, order.building_id):
-            queue_message(
-                MessageChannel.APP,
-                user.get_username(),
-                body,
-                user=user,
-                subject=_("Repair deadline missed: %(number)s") % {"number": order.number},
-                purpose=f"repair_{kind}_breach",
-            )
+        theirs = [
+            text
+            for order, text in breaches
+            if user._courtyard_scope.covers(order.estate_id, order.building_id)
+        ]
+        if not theirs:
+            continue
+        lines = theirs[:DIGEST_LINES]
+        if len(theirs) > DIGEST_LINES:
+            lines.append(_("… and %(count)s more.") % {"count": len(theirs) - DIGEST_LINES})
+        lines.append(_("Overdue work orders: %(link)s") % {"link": link})
+        queue_message(
+            MessageChannel.APP,
+            user.get_username(),
+            "\n".join(lines),
+            user=user,
+            subject=_("Repair deadlines missed: %(count)s") % {"count": len(theirs)},
+            purpose=BREACH_PURPOSE,
+        )
 
 
 def close_completed_orders(now=None):

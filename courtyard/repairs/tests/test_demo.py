@@ -101,3 +101,14 @@ def test_demo_roles_may_work_repairs(seeded):
     assert User.objects.get(username="service").has_perm("repairs.dispatch_workorder")
     assert User.objects.get(username="tech1").has_perm("repairs.complete_workorder")
     assert User.objects.get(username="supervisor").has_perm("repairs.close_workorder")
+
+
+def test_demo_history_raises_no_breach_notices(seeded):
+    """Its open orders past their deadlines were told at the time; only what breaches after
+    seeding reaches the supervisors' bells."""
+    from courtyard.core.models import Message
+    from courtyard.repairs import tasks
+
+    assert WorkOrder.objects.filter(WorkOrder.overdue_q()).exists()  # the history has them
+    assert tasks.notify_sla_breaches() == 0
+    assert not Message.objects.filter(purpose=tasks.BREACH_PURPOSE).exists()

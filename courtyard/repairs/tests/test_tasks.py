@@ -37,7 +37,7 @@ def clock(monkeypatch):
 
 
 def breach_messages(user=None):
-    messages = Message.objects.filter(purpose__endswith="_breach")
+    messages = Message.objects.filter(purpose=tasks.BREACH_PURPOSE)
     return messages.filter(recipient_user=user) if user else messages
 
 
@@ -59,7 +59,7 @@ def test_breaches_are_notified_once_to_the_supervisors_in_scope(
     }
     assert not breach_messages(far_boss).exists() and not breach_messages(tech).exists()
     message = breach_messages(supervisor).get()
-    assert order.number in message.body and message.purpose == "repair_response_breach"
+    assert order.number in message.body and "was not accepted" in message.body
     assert tasks.notify_sla_breaches() == 0  # once per breach
     order.refresh_from_db()
     assert order.response_breach_notified_at == T0 + timedelta(hours=5)
@@ -68,8 +68,29 @@ def test_breaches_are_notified_once_to_the_supervisors_in_scope(
     services.dispatch(clerk, order, assignee=tech)
     clock.set(T0 + timedelta(hours=25))  # resolution deadline (24 h) passed
     assert tasks.notify_sla_breaches() == 1
-    assert breach_messages(supervisor).filter(purpose="repair_resolution_breach").count() == 1
+    assert breach_messages(supervisor).filter(body__contains="was not completed").count() == 1
     assert tasks.notify_sla_breaches() == 0
+
+
+def test_one_digest_per_supervisor_per_run(clock, clerk, supervisor, unit, other_unit, water):
+    far_boss = make_user("far_boss", *SUPERVISOR_PERMS, estates=[other_unit.estate])
+    here = [
+        services.create_work_order(clerk, category=water, description="x", unit=unit)
+        for _ in range(tasks.DIGEST_LINES + 2)
+    ]
+    boss = make_user("boss", superuser=True)
+    there = services.create_work_order(boss, category=water, description="x", unit=other_unit)
+    clock.set(T0 + timedelta(days=10))  # response and resolution deadlines of all passed
+    assert tasks.notify_sla_breaches() == 2 * (len(here) + 1)
+    digest = breach_messages(supervisor).get()  # one message, however many breaches
+    assert digest.subject == f"Repair deadlines missed: {2 * len(here)}"
+    assert "… and 24 more." in digest.body  # 44 breaches in their estate, 20 named
+    assert "/repairs/?overdue=true" in digest.body
+    theirs = breach_messages(far_boss).get()
+    assert theirs.body.count("Work order") == 2 and str(there.place) in theirs.body
+    assert theirs.subject == "Repair deadlines missed: 2"
+    assert tasks.notify_sla_breaches() == 0
+    assert breach_messages().count() == 3  # supervisor, clerk (may dispatch too), far_boss
 
 
 def test_a_reopened_order_breaches_anew(clock, clerk, supervisor, tech, unit, water):
@@ -83,7 +104,7 @@ def test_a_reopened_order_breaches_anew(clock, clerk, supervisor, tech, unit, wa
     assert tasks.notify_sla_breaches() == 0
     clock.set(T0 + timedelta(hours=80 + 73))
     assert tasks.notify_sla_breaches() == 1
-    assert breach_messages(supervisor).filter(purpose="repair_resolution_breach").count() == 2
+    assert breach_messages(supervisor).filter(body__contains="was not completed").count() == 2
 
 
 def test_completed_and_cancelled_orders_do_not_breach(clock, clerk, tech, unit, water):
