@@ -8,13 +8,21 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from courtyard.core import modules, privacy
+        from courtyard.core import messaging, modules, privacy
         from courtyard.core.modules import NavItem
 
         from . import selectors, signals  # noqa: F401  (security events, default roles)
         from .models import User
 
         privacy.declare_phones(User, "phone", full_to=selectors.sees_full_phone_of)
+        messaging.register_purposes(
+            {
+                "sign_in_code": _("Sign-in code"),
+                "password_reset": _("Password reset code"),
+                "portal_invitation": _("Portal invitation"),
+                "portal_sign_in": _("Portal sign-in code"),
+            }
+        )
 
         modules.attach(
             "system",

@@ -8,6 +8,7 @@ shown in the staff interface, so they are data defaults rather than translatable
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.message_templates import register
+from courtyard.core.messaging import register_purposes
 
 GROUP = _("Fees and payments")
 
@@ -67,4 +68,14 @@ register(
         "periods": "2026年10月—2026年11月",
         "days_overdue": "15",
     },
+)
+
+
+register_purposes(
+    {
+        "billing.bill_published": _("Bill published"),
+        "billing.reminder": _("Payment reminder"),
+        "payment_received": _("Payment receipt"),
+        "deposit_refunded": _("Deposit refunded"),
+    }
 )

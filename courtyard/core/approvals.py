@@ -43,11 +43,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import ApprovalDecisionKind, ApprovalStatus, MessageChannel
 from .estate_model import estate_model, estates_for
 from .exceptions import Refused, StateConflict
-from .messaging import queue_message
+from .messaging import queue_message, register_purposes
 from .models import ApprovalDecision, ApprovalFlow, ApprovalLevel, ApprovalRequest
 from .scoping import require_action, require_company_wide, scope_q, user_scope
 from .timeline import record_event
@@ -517,6 +518,13 @@ def approvers_of_level(request, level):
 
 
 # Messages -----------------------------------------------------------------------------------
+
+register_purposes(
+    {
+        "approval_awaiting": gettext_lazy("Awaiting your approval"),
+        "approval_decided": gettext_lazy("Approval decided"),
+    }
+)
 
 
 def _notify_level(request):

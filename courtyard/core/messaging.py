@@ -157,6 +157,26 @@ class TemplateText(string.Formatter):
 template_text = TemplateText()
 
 
+# Purposes: what each message is for, as the outbox shows and filters it. A module names
+# the purposes its messages carry once, from its ``AppConfig.ready()``.
+_PURPOSES = {}
+
+
+def register_purposes(labels):
+    """Name purposes: ``{"repair_sla_breaches": _("Repair deadlines missed"), …}``."""
+    _PURPOSES.update(labels)
+
+
+def purpose_label(key):
+    """The purpose in the user's language; one nobody registered is shown as stored."""
+    return _PURPOSES.get(key, key)
+
+
+def purpose_choices():
+    """(key, label) of every registered purpose, by label, for the outbox filter."""
+    return sorted(((key, str(label)) for key, label in _PURPOSES.items()), key=lambda c: c[1])
+
+
 def queue_message(channel, recipient, body, *, user=None, subject="", purpose=""):
     """Create one outbox row and deliver it after the surrounding transaction commits."""
     message = Message.objects.create(

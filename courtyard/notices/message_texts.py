@@ -7,6 +7,7 @@ rather than translatable interface text (as in billing).
 from django.utils.translation import gettext_lazy as _
 
 from courtyard.core.message_templates import register
+from courtyard.core.messaging import register_purposes
 
 PUBLISHED = "notices.published"
 
@@ -30,4 +31,12 @@ register(
         "title": "停水通知",
         "date": "2026-12-01",
     },
+)
+
+
+register_purposes(
+    {
+        "notice_published": _("Announcement published"),
+        "notice_rejected": _("Announcement returned"),
+    }
 )

@@ -21,6 +21,25 @@ class RepairsConfig(AppConfig):
 
         privacy.declare_phones(WorkOrder, "contact_phone", full_to=selectors.sees_contact_phone)
 
+        from courtyard.core import messaging
+
+        from .tasks import BREACH_PURPOSE
+
+        messaging.register_purposes(
+            {
+                "repair_accepted": _("Repair request accepted"),
+                "repair_dispatched": _("Technician on the way"),
+                "repair_completed": _("Repair completed"),
+                "repair_cancelled": _("Repair request cancelled"),
+                "repair_reopened": _("Repair reopened"),
+                "repair_dispatched_to_you": _("Work order assigned to you"),
+                BREACH_PURPOSE: _("Repair deadlines missed"),
+                # Sent one by one before the digest; older outboxes hold them.
+                "repair_response_breach": _("Repair not accepted in time"),
+                "repair_resolution_breach": _("Repair not completed in time"),
+            }
+        )
+
         # Staff pages: nav entries, the export job handler and the home card.
         from courtyard.core import home
         from courtyard.core.modules import NavItem

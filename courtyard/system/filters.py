@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from courtyard.accounts.choices import SecurityEventKind
 from courtyard.accounts.models import SecurityEvent
+from courtyard.core import messaging
 from courtyard.core.audit import SOURCES
 from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.filters import BaseFilterSet
@@ -92,7 +93,9 @@ class MessageFilterSet(BaseFilterSet):
     status = django_filters.ChoiceFilter(
         choices=MessageStatus.choices, label=_("Status"), empty_label=ANY
     )
-    purpose = django_filters.CharFilter(lookup_expr="iexact", label=_("Purpose"))
+    purpose = django_filters.ChoiceFilter(
+        choices=messaging.purpose_choices, label=_("Purpose"), empty_label=ANY
+    )
     date_from = date_filter("created_at", "date__gte", _("From"))
     date_to = date_filter("created_at", "date__lte", _("To"))
 

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from courtyard.accounts.models import SecurityEvent
-from courtyard.core import message_templates, parameters, privacy
+from courtyard.core import message_templates, messaging, parameters, privacy
 from courtyard.core.models import Message, MessageTemplate, ParameterValue
 from courtyard.core.scoping import restrict
 
@@ -232,11 +232,13 @@ def mask_recipient(message):
 
 def with_shown_recipient(messages, viewer):
     """Set ``shown_recipient``: in full for those the privacy policy lets see the recipient's
-    phone (their own messages, or the full-identity permission), masked otherwise."""
+    phone (their own messages, or the full-identity permission), masked otherwise; and
+    ``purpose_label``, the purpose in the viewer's language."""
     messages = list(messages)
     for message in messages:
         full = privacy.sees_full_phone(viewer, message.recipient_user)
         message.shown_recipient = message.recipient if full else mask_recipient(message)
+        message.purpose_label = messaging.purpose_label(message.purpose) if message.purpose else ""
     return messages
 
 

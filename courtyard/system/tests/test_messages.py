@@ -47,7 +47,7 @@ def test_list_shows_status_attempts_and_reference_without_a_query_per_row(
 
 
 def test_filters_by_channel_status_purpose_and_date(client):
-    message(channel=MessageChannel.EMAIL, recipient="wang@example.com", purpose="reset")
+    message(channel=MessageChannel.EMAIL, recipient="wang@example.com", purpose="password_reset")
     message(status=MessageStatus.FAILED, recipient="13900000001")
     client.force_login(make_user("full", "core.view_message", "residents.view_full_identity"))
 
@@ -58,8 +58,51 @@ def test_filters_by_channel_status_purpose_and_date(client):
     assert "13900000001" not in listed(channel="email")
     assert "13900000001" in listed(status="failed")
     assert "wang@example.com" not in listed(status="failed")
-    assert "wang@example.com" in listed(purpose="reset")
+    assert "wang@example.com" in listed(purpose="password_reset")
+    assert "13900000001" not in listed(purpose="password_reset")
     assert "wang@example.com" not in listed(date_from="2999-01-01")
+
+
+def test_purposes_show_in_the_users_language_with_a_filter_of_them(client):
+    message(purpose="repair_sla_breaches", recipient="13900000002")
+    message(purpose="password_reset", recipient="13900000003")
+    message(purpose="something_unregistered", recipient="13900000004")
+    client.force_login(make_user("full", "core.view_message", "residents.view_full_identity"))
+    page = client.get(URL).content.decode()
+    assert "Repair deadlines missed" in page and "Password reset code" in page
+    assert "something_unregistered" in page  # shown as stored
+    assert "repair_sla_breaches" not in page.split("<tbody>")[1]
+    chinese = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<option" in chinese and 'value="repair_sla_breaches"' in chinese
+    filtered = client.get(URL, {"purpose": "repair_sla_breaches"}).content.decode()
+    assert "13900000002" in filtered and "13900000003" not in filtered
+
+
+def test_every_purpose_a_module_sends_has_a_label():
+    from courtyard.core import messaging
+
+    sent = {
+        "approval_awaiting",
+        "approval_decided",
+        "sign_in_code",
+        "password_reset",
+        "portal_invitation",
+        "portal_sign_in",
+        "billing.bill_published",
+        "billing.reminder",
+        "payment_received",
+        "deposit_refunded",
+        "notice_published",
+        "notice_rejected",
+        "repair_accepted",
+        "repair_dispatched",
+        "repair_completed",
+        "repair_cancelled",
+        "repair_reopened",
+        "repair_dispatched_to_you",
+        "repair_sla_breaches",
+    }
+    assert {key for key in sent if messaging.purpose_label(key) == key} == set()
 
 
 def test_detail_shows_text_and_last_error(client):
