@@ -5,13 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
+from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Estate, Unit
 from courtyard.residents.models import Resident, Vehicle
 
@@ -133,8 +134,9 @@ def list_charge_items(request, filters: Query[ChargeItemQuery]):
 
 @router.get("/charge-items/{pk}", response=ChargeItemOut)
 @api_access("billing.view_chargeitem")
-def get_charge_item(request, pk: int):
-    return get_for_action(_items(request.user), request.user, "view", pk=pk)
+def get_charge_item(request, pk: int, response: HttpResponse):
+    item = get_for_action(_items(request.user), request.user, "view", pk=pk)
+    return set_etag(response, item)
 
 
 @router.post("/charge-items", response={201: ChargeItemOut})
@@ -146,11 +148,12 @@ def create_charge_item(request, payload: ChargeItemIn):
 
 @router.patch("/charge-items/{pk}", response=ChargeItemOut)
 @api_access("billing.change_chargeitem")
-def update_charge_item(request, pk: int, payload: ChargeItemPatch):
+def update_charge_item(request, pk: int, payload: ChargeItemPatch, response: HttpResponse):
     item = get_for_action(ChargeItem.objects.all(), request.user, "change", pk=pk)
+    expect_version(request, item)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     services.update_charge_item(request.user, item, **changes)
-    return _items(request.user).get(pk=item.pk)
+    return set_etag(response, _items(request.user).get(pk=item.pk))
 
 
 @router.delete("/charge-items/{pk}", response={204: None})
@@ -176,18 +179,28 @@ def create_rate(request, pk: int, payload: ChargeRateIn):
     return Status(201, rate)
 
 
+@router.get("/charge-rates/{pk}", response=RateOut)
+@api_access("billing.view_chargerate")
+def get_rate(request, pk: int, response: HttpResponse):
+    rate = selectors.visible_rates(request.user).filter(pk=pk).first()
+    if rate is None:
+        raise Http404
+    return set_etag(response, rate)
+
+
 @router.patch("/charge-rates/{pk}", response=RateOut)
 @api_access("billing.change_chargerate")
-def update_rate(request, pk: int, payload: RatePatch):
+def update_rate(request, pk: int, payload: RatePatch, response: HttpResponse):
     rate = selectors.visible_rates(request.user, "change").filter(pk=pk).first()
     if rate is None:
         raise Http404
+    expect_version(request, rate)
     changes = {}
     if payload.rate is not None:
         changes["rate"] = payload.rate
     if payload.tiers is not None:
         changes["tiers"] = _tiers(payload.tiers)
-    return services.update_rate(request.user, rate, **changes)
+    return set_etag(response, services.update_rate(request.user, rate, **changes))
 
 
 @router.delete("/charge-rates/{pk}", response={204: None})

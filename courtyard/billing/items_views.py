@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from courtyard.core import versions
 from courtyard.core.access import AccessMixin, access
 from courtyard.core.estate_model import estates_for
 from courtyard.core.exceptions import StateConflict
@@ -177,9 +178,10 @@ class RateEditView(AccessMixin, TemplateView):
         initial = {}
         if rate is None:
             initial = {"estate": get.get("estate") or None, "unit_use": get.get("use", "")}
-        return ChargeRateForm(
+        form = ChargeRateForm(
             data, user=self.request.user, item=item, instance=rate, initial=initial
         )
+        return versions.add_version_field(form, rate)
 
     def respond(self, form, item, rate, status=200):
         context = self.get_context_data(
@@ -199,6 +201,7 @@ class RateEditView(AccessMixin, TemplateView):
         item, rate = self.setup_objects()
         form = self.make_form(item, rate, request.POST)
         if form.is_valid():
+            versions.apply_form_version(rate, form.cleaned_data)
             try:
                 if rate is None:
                     services.create_rate(request.user, **form.service_kwargs())
@@ -206,6 +209,8 @@ class RateEditView(AccessMixin, TemplateView):
                     services.update_rate(request.user, rate, **form.service_kwargs())
             except ValidationError as error:
                 apply_service_errors(form, error)
+            except versions.StaleVersion as error:
+                versions.keep_typed_after_stale(form, rate, error)
             else:
                 messages.success(request, _("Rate saved."))
                 return redirect(_next_url(request, item.get_absolute_url()))

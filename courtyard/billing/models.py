@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.audit import register
 from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel
+from courtyard.core.versions import Versioned
 
 from .choices import (
     OUTSTANDING_STATUSES,
@@ -47,7 +48,7 @@ def money_field(verbose_name, **kwargs):
 
 
 @register
-class ChargeItem(BilingualName, BaseModel):
+class ChargeItem(Versioned, BilingualName, BaseModel):
     """Something billed (计费项目): property fee, water, electricity, parking, deposit, penalty."""
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
@@ -105,7 +106,7 @@ class ChargeItem(BilingualName, BaseModel):
 
 
 @register
-class ChargeRate(BaseModel):
+class ChargeRate(Versioned, BaseModel):
     """The price of a charge item: the default (no estate) or one estate's, optionally for one
     unit use. Tiers (metered items) are ``[{"upto": "15", "rate": "3.50"}, {"upto": null,
     "rate": "5.00"}]``: each tier's rate applies to the usage up to its ``upto``."""
