@@ -11,6 +11,7 @@ from django.contrib.auth.password_validation import UserAttributeSimilarityValid
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
 
 from courtyard.accounts.admin_services import ensure_default_roles
 from courtyard.accounts.models import Role, User
@@ -140,3 +141,96 @@ def test_the_role_form_sets_the_english_name_of_a_built_in_role_too(client):
     assert in_both(finance) == ("Accounts", "财务人员")
     client.post(reverse("accounts:role_add"), {"name": "保洁主管", "name_en": "Cleaning lead"})
     assert in_both(Role.objects.get(group__name="保洁主管")) == ("Cleaning lead", "保洁主管")
+
+
+def bearer(user, language):
+    from courtyard.accounts.models import ApiToken
+
+    _token, raw = ApiToken.issue(user)
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}", "HTTP_ACCEPT_LANGUAGE": language}
+
+
+@pytest.fixture
+def billed():
+    """A generated bill run of one unit: its property fee and water bills (drafts)."""
+    from datetime import date
+
+    from courtyard.billing.models import BillRun
+    from tests.factories import UnitFactory
+
+    unit = UnitFactory()
+    items = seed_charge_items()
+    run = BillRun.objects.create(
+        estate=unit.estate,
+        cycle="month",
+        period="2026-10",
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+        status="generated",
+    )
+    for code in ("property-fee", "water"):
+        make_bill(unit, items[code], status="draft", bill_run=run)
+    return run
+
+
+@pytest.mark.parametrize(("language", "names"), [("en", "Water"), ("zh-hans", "水费")])
+def test_bills_and_bill_runs_name_items_in_the_users_language(client, billed, language, names):
+    from tests.factories import make_user
+
+    finance = make_user("finance", "billing.view_bill", "billing.view_billrun")
+    headers = bearer(finance, language)
+    bills = client.get("/api/v1/bills", **headers).json()["items"]
+    assert names in {bill["item_name"] for bill in bills}
+    run = client.get(f"/api/v1/bill-runs/{billed.pk}", **headers).json()
+    assert names in {total["item_name"] for total in run["totals"]}
+
+    client.force_login(finance)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("billing:billrun_detail", args=[billed.pk])).content.decode()
+    assert f"<td>{names}</td>" in page
+    listing = client.get(reverse("billing:bill_list"), {"status": "draft"}).content.decode()
+    assert names in listing
+
+
+def test_the_bill_list_reads_english_names_without_more_queries(client, billed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_user
+
+    client.force_login(make_user("finance", "billing.view_bill"))
+    counts = {}
+    for language in ("zh-hans", "en", "zh-hans"):
+        client.cookies["django_language"] = language
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("billing:bill_list"), {"status": "draft"})
+        counts[language] = len(queries.captured_queries)
+    assert counts["en"] == counts["zh-hans"]
+
+
+@pytest.mark.parametrize(("language", "name"), [("en", "Water & electricity"), ("zh-hans", "水电")])
+def test_work_orders_name_their_category_in_the_users_language(client, language, name):
+    from courtyard.portal.tests.conftest import move_in, resident_account
+    from courtyard.repairs.services import submit_from_portal
+    from courtyard.residents.choices import Role as Occupying
+    from tests.factories import UnitFactory, make_user
+
+    unit = UnitFactory()
+    resident = resident_account()
+    move_in(unit, "王小明", resident.phone, Occupying.OWNER, user=resident)
+    category = RepairCategory.objects.create(
+        name="水电", name_en="Water & electricity", code="water_electric"
+    )
+    submit_from_portal(resident, unit=unit, category=category, description="厨房水管漏水")
+    clerk = make_user("clerk", "repairs.view_workorder", estates=[unit.estate])
+    assert (
+        client.get("/api/v1/work-orders", **bearer(clerk, language)).json()["items"][0][
+            "category_name"
+        ]
+        == name
+    )
+    mine = client.get("/api/v1/portal/work-orders", **bearer(resident, language)).json()
+    assert mine["items"][0]["category_name"] == name
+    client.force_login(clerk)
+    client.cookies["django_language"] = language
+    assert escape(name) in client.get(reverse("repairs:workorder_list")).content.decode()

@@ -92,7 +92,7 @@ class BillOut(Schema):
 
     @staticmethod
     def resolve_item_name(obj):
-        return obj.item.name
+        return obj.item.shown_name
 
     @staticmethod
     def resolve_bill_run(obj):

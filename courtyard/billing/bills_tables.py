@@ -95,7 +95,7 @@ class BillTable(Table):
     place = PlaceColumn(label=gettext_lazy("Unit or space"), order_by="unit__room_no", link=True)
     estate = Column("estate__name", label=gettext_lazy("Estate"))
     payer = Column("payer__name", label=gettext_lazy("Payer"))
-    item = Column("item__name", label=gettext_lazy("Charge item"))
+    item = Column("item__shown_name", label=gettext_lazy("Charge item"), order_by="item__name")
     period = PeriodColumn(label=gettext_lazy("Period"), order_by="period_start")
     amount = Column(label=gettext_lazy("Amount"))
     paid_amount = Column(label=gettext_lazy("Paid"))

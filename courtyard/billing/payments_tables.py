@@ -48,7 +48,7 @@ class RefundTable(Table):
 
     number = Column(label=_("Refund number"))
     refunded_at = Column(label=_("Refunded at"))
-    bill = Column("bill__item__name", label=_("Charge item"))
+    bill = Column("bill__item__shown_name", label=_("Charge item"), order_by="bill__item__name")
     room = Column("bill__unit__room_no", label=_("Room"))
     amount = Column(label=_("Amount"))
     method = Column(label=_("Method"))

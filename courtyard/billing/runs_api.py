@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.api import Id, Pagination, api_access
+from courtyard.core.bilingual import in_language
 from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action, restrict
 from courtyard.estates.models import Building, Estate
@@ -136,13 +137,13 @@ class RunDetailOut(RunOut):
         rows = (
             Bill.objects.filter(bill_run=obj)
             .order_by("item__sort_order")
-            .values("item_id", "item__name", "item__sort_order")
+            .values("item_id", "item__name", "item__name_en", "item__sort_order")
             .annotate(count=Count("pk"), amount=Sum("amount"))
         )
         return [
             {
                 "item": row["item_id"],
-                "item_name": row["item__name"],
+                "item_name": in_language(row["item__name"], row["item__name_en"]),
                 "count": row["count"],
                 "amount": to_money(row["amount"]),
             }
@@ -191,7 +192,7 @@ def preview_run(request, payload: RunIn):
         "totals": [
             {
                 "item": total.item.pk,
-                "item_name": total.item.name,
+                "item_name": total.item.shown_name,
                 "count": total.count,
                 "amount": total.amount,
                 "existing": total.existing,

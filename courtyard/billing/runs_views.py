@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from courtyard.core.access import AccessMixin, access
+from courtyard.core.bilingual import in_language
 from courtyard.core.estate_model import default_estate
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import ObjectDetailView, ObjectHistoryView, ObjectListView
@@ -121,11 +122,18 @@ class BillRunDetailView(ObjectDetailView):
         totals = (
             Bill.objects.filter(bill_run=run)
             .order_by("item__sort_order")
-            .values("item__name", "item__sort_order")
+            .values("item__name", "item__name_en", "item__sort_order")
             .annotate(count=Count("pk"), amount=Sum("amount"))
         )
         context.update(
-            totals=[{**row, "amount": to_money(row["amount"])} for row in totals],
+            totals=[
+                {
+                    "item_name": in_language(row["item__name"], row["item__name_en"]),
+                    "count": row["count"],
+                    "amount": to_money(row["amount"]),
+                }
+                for row in totals
+            ],
             items=list(run.items.all()),
             buildings=list(run.buildings.all()),
             running=run.status in (BillRunStatus.PENDING, BillRunStatus.RUNNING),

@@ -49,7 +49,7 @@ class WorkOrderRowOut(WorkOrderFields):
 
     @staticmethod
     def resolve_category_name(obj):
-        return obj.category.name
+        return obj.category.shown_name
 
     @staticmethod
     def resolve_unit(obj):
@@ -116,7 +116,7 @@ def detail(order):
         "status": order.status,
         "status_label": str(order.get_status_display()),
         "category": order.category_id,
-        "category_name": order.category.name,
+        "category_name": order.category.shown_name,
         "urgency": order.urgency,
         "description": order.description,
         "unit": order.unit_id,

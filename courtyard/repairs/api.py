@@ -105,7 +105,7 @@ class WorkOrderOut(Schema):
 
     @staticmethod
     def resolve_category_name(obj):
-        return obj.category.name
+        return obj.category.shown_name
 
     @staticmethod
     def resolve_assignee(obj):

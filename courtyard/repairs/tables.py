@@ -107,7 +107,7 @@ class WorkOrderTable(Table):
     number = DrawnColumn(label=_("Number"), link=True, draw=number_cell)
     status = DrawnColumn(label=_("Status"), draw=status_cell)
     urgency = DrawnColumn(label=_("Urgency"), draw=urgency_cell)
-    category = Column("category__name", label=_("Category"))
+    category = Column("category__shown_name", label=_("Category"), order_by="category__name")
     place = PlaceColumn(label=_("Unit or location"), orderable=False)
     description = DrawnColumn(label=_("Description"), orderable=False, draw=description_cell)
     assignee = Column("assignee__full_name", label=_("Assignee"))

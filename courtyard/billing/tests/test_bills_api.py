@@ -34,7 +34,7 @@ def test_list_with_filters(api, finance, unit, owner, fee, items):
     assert body["count"] == 1
     bill = body["items"][0]
     assert bill["amount"] == "221.25" and bill["outstanding"] == "221.25"
-    assert bill["payer_name"] == "王芳" and bill["item_name"] == "物业费"
+    assert bill["payer_name"] == "王芳" and bill["item_name"] == "Property fee"
     assert bill["unit"] == unit.pk and bill["status"] == "unpaid"
     assert client.get("/bills", resident=owner.pk).json()["count"] == 1
     bad = client.get("/bills", status="nonsense")
@@ -129,7 +129,7 @@ def test_preview_run(api, finance, estate, unit, owner, items):
     body = response.json()
     assert response.status_code == 200
     assert body["bill_count"] == 2 and body["total_amount"] == "256.25"
-    assert [t["item_name"] for t in body["totals"]] == ["物业费", "水费"]
+    assert [t["item_name"] for t in body["totals"]] == ["Property fee", "Water"]
     assert body["problems"] == [] and body["blocked"] == ""
     assert not BillRun.objects.exists()
 
@@ -150,7 +150,7 @@ def test_create_run_progress_and_publish(
     assert detail["totals"] == [
         {
             "item": items["property-fee"].pk,
-            "item_name": "物业费",
+            "item_name": "Property fee",
             "count": 1,
             "amount": "221.25",
             "existing": 0,
