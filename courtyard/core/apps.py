@@ -8,11 +8,16 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.db.models.signals import pre_save
+
         from . import parameters  # noqa: F401  (registers the core parameters)
         from .modules import NavItem, attach
+        from .money import check_decimal_columns
 
         attach(
             "system",
             nav=[NavItem(_("Approval flows"), "core:approval_flows", "core.change_approvalflow")],
             models=["core.approvalflow", "core.approvalrequest"],
         )
+        # Every model's decimals must fit their columns, whichever service saves them.
+        pre_save.connect(check_decimal_columns, dispatch_uid="core.check_decimal_columns")

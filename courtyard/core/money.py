@@ -8,6 +8,10 @@ exported values stay plain decimals.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.db.models import DecimalField
+from django.utils.translation import ngettext
+
 CURRENCY_SIGN = "¥"
 
 
@@ -24,3 +28,33 @@ def shown_money(value):
     if text.startswith("-"):
         return f"-{CURRENCY_SIGN}{text[1:]}"
     return f"{CURRENCY_SIGN}{text}"
+
+
+def check_decimal_columns(sender, instance, raw=False, **kwargs):
+    """Refuse a decimal that its column cannot hold, before it is saved (``pre_save``).
+
+    A database stores a figure too large for ``max_digits`` (SQLite keeps any number), and
+    reading it back then fails for good (``decimal.InvalidOperation``): every rate, amount,
+    reading and area is checked here, whichever service saves it. A ValidationError names the
+    field (code ``max_whole_digits``, Django's sentence, so already translated).
+    """
+    if raw:
+        return
+    errors = {}
+    for field in sender._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if not isinstance(field, DecimalField) or not isinstance(value, Decimal):
+            continue
+        whole = field.max_digits - field.decimal_places
+        if value.is_finite() and abs(value) >= Decimal(10) ** whole:
+            errors[field.name] = ValidationError(
+                ngettext(
+                    "Ensure that there are no more than %(max)s digit before the decimal point.",
+                    "Ensure that there are no more than %(max)s digits before the decimal point.",
+                    whole,
+                )
+                % {"max": whole},
+                code="max_whole_digits",
+            )
+    if errors:
+        raise ValidationError(errors)

@@ -138,3 +138,18 @@ def test_parking_space_errors(api, finance, estate, other_estate):
     assert duplicate.status_code == 400 and duplicate.json()["code"] == "duplicate"
     outside = client.post("/parking-spaces", {"estate": other_estate.pk, "code": "X"})
     assert outside.status_code == 404
+
+
+def test_a_rate_too_large_for_its_column_is_refused_and_the_item_stays_readable(
+    api, finance, items, estate
+):
+    rate = ChargeRate.objects.create(item=items["water"], estate=estate, rate=Decimal("3.8"))
+    client = api(finance)
+    response = client.patch(f"/charge-rates/{rate.pk}", {"rate": "1000000000000"})
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("rate", "max_whole_digits")
+    ]
+    rate.refresh_from_db()
+    assert rate.rate == Decimal("3.8")
+    assert client.get(f"/charge-items/{items['water'].pk}").status_code == 200

@@ -5,11 +5,13 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.utils import translation
 from openpyxl import load_workbook
 
 from courtyard.core import excel
+from tests.factories import UnitFactory
 
 
 def render(source, **context):
@@ -44,3 +46,14 @@ def test_an_export_keeps_the_number_and_shows_it_grouped():
     assert area.number_format == "#,##0.000"
     assert sheet["A3"].value == "text"
     assert sheet["B3"].value == 3
+
+
+@pytest.mark.django_db
+def test_a_decimal_too_large_for_its_column_is_refused_before_saving():
+    unit = UnitFactory()
+    unit.area = Decimal("1" + "0" * 12)
+    with pytest.raises(ValidationError) as refused:
+        unit.save()
+    assert refused.value.error_dict["area"][0].code == "max_whole_digits"
+    unit.area = Decimal("9999999.99")
+    unit.save()  # the largest figure the column holds is kept
