@@ -30,7 +30,8 @@ def page_patterns():
 
 
 def api_operations():
-    for _prefix, router in api._routers:
+    """Every operation of the API, child routers (billing's parts) included."""
+    for router in api._get_bound_routers():
         for path, path_view in router.path_operations.items():
             for operation in path_view.operations:
                 yield path, operation
