@@ -9,6 +9,7 @@ Every error answers one shape, ``ErrorOut``: ``{"detail", "code", "errors": [{"f
 a service refused a value, or rows of a batch were wrong.
 """
 
+import inspect
 from functools import wraps
 from typing import Annotated
 
@@ -274,6 +275,8 @@ class CourtyardAPI(NinjaAPI):
         for methods in schema["paths"].values():
             for method, details in methods.items():
                 operation = operations[details["operationId"]]
+                if checks_version(operation):
+                    details.setdefault("parameters", []).append(IF_MATCH)
                 for status in error_statuses(operation, method, details):
                     details["responses"].setdefault(
                         status, {"description": ERROR_DESCRIPTIONS[status], "content": content}
@@ -281,12 +284,21 @@ class CourtyardAPI(NinjaAPI):
         return schema
 
 
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of the record as read: a change of another version answers 412.",
+}
+
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid: see errors.",
     401: "Sign in first: send a valid bearer token.",
     403: "No permission.",
     404: "Not found, or outside the user's data scope.",
     409: "Not allowed in the record's current state, or changed meanwhile.",
+    412: "The If-Match header names another version than the stored one.",
 }
 
 
@@ -301,7 +313,17 @@ def error_statuses(operation, method, details):
         statuses.append(404)
     if method != "get":
         statuses.append(409)
+    if checks_version(operation):
+        statuses.append(412)
     return statuses
+
+
+def checks_version(operation):
+    """Whether the handler applies the client's ``If-Match`` (``core.versions.expect_version``).
+
+    Read from the handler's code, so that an operation cannot call it and forget to say so.
+    """
+    return "expect_version" in inspect.unwrap(operation.view_func).__code__.co_names
 
 
 HTTP_CODES = {
@@ -311,6 +333,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "state_conflict",
+    412: "precondition_failed",
 }
 
 

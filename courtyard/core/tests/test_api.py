@@ -119,3 +119,20 @@ def test_every_operation_documents_its_error_answers(client):
             for status in errors:
                 content = responses[status]["content"]["application/json"]["schema"]
                 assert content == {"$ref": "#/components/schemas/ErrorOut"}, (status, path)
+
+
+def test_operations_that_check_if_match_document_412_and_the_header(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, method in [
+        ("/api/v1/estates/{pk}", "patch"),
+        ("/api/v1/buildings/{pk}", "patch"),
+        ("/api/v1/units/{pk}", "patch"),
+        ("/api/v1/residents/{pk}", "patch"),
+        ("/api/v1/work-orders/{pk}", "patch"),
+        ("/api/v1/charge-items/{pk}", "patch"),
+    ]:
+        details = paths[path][method]
+        assert "412" in details["responses"], (method, path)
+        assert "If-Match" in {p["name"] for p in details["parameters"]}, (method, path)
+    assert "412" not in paths["/api/v1/estates/{pk}"]["get"]["responses"]
+    assert "412" not in paths["/api/v1/entrances/{pk}"]["patch"]["responses"]
