@@ -10,11 +10,8 @@ STALE_MESSAGE = "Someone else changed this record meanwhile"
 def form_values(client, url):
     """What an edit page's form would post back unchanged, its hidden version included."""
     form = client.get(url).context["form"]
-    values = {}
-    for name in form.fields:
-        value = form[name].value()
-        values[name] = "" if value is None else value
-    return values
+    values = {name: form[name].value() for name in form.fields}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def two_readers(user, url):

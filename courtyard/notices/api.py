@@ -13,7 +13,7 @@ fields' errors. Files and inline images go through the pages (multipart).
 from datetime import datetime
 
 import django_filters
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
+from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Building, Estate, Unit
 from courtyard.residents.models import Resident
 
@@ -319,21 +320,21 @@ def create_notice(request, payload: NoticeIn):
 
 @router.get("/notices/{pk}", response=NoticeDetailOut)
 @api_access("notices.view_notice")
-def get_notice(request, pk: int):
-    return _detail(_notice(request, pk))
+def get_notice(request, pk: int, response: HttpResponse):
+    return set_etag(response, _detail(_notice(request, pk)))
 
 
 @router.patch("/notices/{pk}", response=NoticeDetailOut)
 @api_access("notices.change_notice")
-def update_notice(request, pk: int, payload: NoticePatch):
-    notice = _notice(request, pk)
+def update_notice(request, pk: int, payload: NoticePatch, response: HttpResponse):
+    notice = expect_version(request, _notice(request, pk))
     changes = {
         name: value
         for name, value in payload.dict(exclude_unset=True).items()
         if value is not None or name == "effective_to"
     }
     changes = _draft_data(request.user, changes)
-    return _detail(services.update_notice(request.user, notice, **changes))
+    return set_etag(response, _detail(services.update_notice(request.user, notice, **changes)))
 
 
 @router.delete("/notices/{pk}", response={204: None})

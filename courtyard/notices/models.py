@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from courtyard.core.audit import register
 from courtyard.core.messaging import template_text
 from courtyard.core.models import BaseModel
+from courtyard.core.versions import Versioned
 
 from .choices import (
     EDITABLE_STATUSES,
@@ -29,7 +30,7 @@ from .choices import (
 )
 
 
-class Notice(BaseModel):
+class Notice(Versioned, BaseModel):
     """An announcement to residents: content, audience, push channels and its workflow state.
 
     The author is ``created_by``. ``content`` is stored only after the sanitiser. The

@@ -38,6 +38,7 @@ from courtyard.core.models import Message
 from courtyard.core.scoping import require_action, restrict
 from courtyard.core.tasks import deliver_messages_task
 from courtyard.core.timeline import record_event
+from courtyard.core.versions import StaleVersion
 
 from . import audience as audiences
 from . import variables
@@ -244,6 +245,10 @@ def update_notice(actor, notice, **changes):
     with transaction.atomic():
         fresh = _locked(actor, notice, "change")
         _require_editable(fresh)
+        if fresh.version != notice.version:
+            # The draft was saved by someone else since the caller read it: this save would
+            # undo their changes (a workflow step acts on the stored notice instead).
+            raise StaleVersion()
         before = _current_draft(fresh)
         draft = _checked_draft(actor, {**before, **changes})
         changed = [name for name, value in draft.fields.items() if getattr(fresh, name) != value]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from courtyard.core import approvals, files, jobs
+from courtyard.core import approvals, files, jobs, versions
 from courtyard.core.access import STAFF, AccessMixin, access
 from courtyard.core.approval_forms import ApproveForm, RejectForm
 from courtyard.core.estate_model import estates_for
@@ -163,7 +163,8 @@ class NoticeFormView(AccessMixin, TemplateView):
             initial = NoticeForm.initial_for(notice)
         else:
             initial = self.start_initial()
-        return NoticeForm(data, files_, user=user, notice=notice, files_of=stored, initial=initial)
+        form = NoticeForm(data, files_, user=user, notice=notice, files_of=stored, initial=initial)
+        return versions.add_version_field(form, notice)
 
     def stored_files(self, notice):
         if notice is None:
@@ -216,10 +217,13 @@ class NoticeFormView(AccessMixin, TemplateView):
             return self.refuse(notice)
         form = self.make_form(notice, request.POST, request.FILES)
         if form.is_valid():
+            versions.apply_form_version(notice, form.cleaned_data)
             try:
                 saved = save_notice(request.user, notice, form)
             except ValidationError as error:
                 apply_service_errors(form, error)
+            except versions.StaleVersion as error:
+                versions.keep_typed_after_stale(form, notice, error)
             except (StateConflict, PermissionDenied) as error:
                 form.add_error(None, error_text(error))
             else:
