@@ -234,3 +234,51 @@ def test_work_orders_name_their_category_in_the_users_language(client, language,
     client.force_login(clerk)
     client.cookies["django_language"] = language
     assert escape(name) in client.get(reverse("repairs:workorder_list")).content.decode()
+
+
+def test_user_and_role_pages_name_roles_in_the_users_language(client):
+    from tests.factories import make_user
+
+    ensure_default_roles()
+    finance = Role.objects.get(group__name="财务人员")
+    clerk = make_user("clerk")
+    clerk.groups.add(finance.group)
+    admin = make_user("root", "accounts.view_user", "accounts.view_role")
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+    pages = {
+        "users": reverse("accounts:user_list"),
+        "user": reverse("accounts:user_detail", args=[clerk.pk]),
+        "roles": reverse("accounts:role_list"),
+        "role": reverse("accounts:role_detail", args=[finance.pk]),
+    }
+    for name, url in pages.items():
+        content = client.get(url).content.decode()
+        assert "Finance" in content, name
+    assert (
+        '<span class="badge bg-blue-lt">Finance</span>'
+        in client.get(pages["users"]).content.decode()
+    )
+    client.cookies["django_language"] = "zh-hans"
+    assert "财务人员" in client.get(pages["users"]).content.decode()
+
+
+def test_the_user_list_reads_role_names_in_a_fixed_number_of_queries(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_user
+
+    ensure_default_roles()
+    roles = list(Role.objects.all())
+    client.force_login(make_user("root", "accounts.view_user"))
+    client.cookies["django_language"] = "en"
+    client.get(reverse("accounts:user_list"))  # the session and the cached parameters settle
+    counts = []
+    for batch in range(2):
+        for number in range(5 * batch + 1):
+            make_user(f"staff{batch}{number}").groups.add(*[r.group for r in roles[:3]])
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("accounts:user_list"))
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]

@@ -49,7 +49,7 @@ ROLES = Role.objects.select_related("group")
 
 # -- users ----------------------------------------------------------------------------------
 class UserListView(ObjectListView):
-    queryset = STAFF_USERS.prefetch_related("groups")
+    queryset = STAFF_USERS.prefetch_related("groups__role")
     filterset_class = UserFilterSet
     table_class = UserTable
 

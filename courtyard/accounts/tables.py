@@ -8,17 +8,25 @@ from courtyard.core.privacy import shown_phone
 from courtyard.core.tables import Column, Table
 
 
+def role_names(user):
+    """The user's roles by their shown names (prefetched ``groups__role``); a group made
+    without a role page (by a script or the admin) keeps its group name."""
+    return sorted(
+        group.role.shown_name if hasattr(group, "role") else group.name
+        for group in user.groups.all()
+    )
+
+
 class RolesColumn(Column):
-    """The user's roles as badges (prefetched ``groups``)."""
+    """The user's roles as badges."""
 
     def value(self, obj):
-        names = sorted(group.name for group in obj.groups.all())
         return format_html_join(
-            " ", '<span class="badge bg-blue-lt">{}</span>', ((name,) for name in names)
+            " ", '<span class="badge bg-blue-lt">{}</span>', ((name,) for name in role_names(obj))
         )
 
     def export_value(self, obj):
-        return ", ".join(sorted(group.name for group in obj.groups.all()))
+        return ", ".join(role_names(obj))
 
 
 class UserTable(Table):
@@ -41,7 +49,7 @@ class UserTable(Table):
 
 
 class RoleTable(Table):
-    name = Column("group__name", label=_("Name"), link=True)
+    name = Column("shown_name", label=_("Name"), link=True, order_by="group__name")
     description = Column(label=_("Description"))
     member_count = Column(label=_("Users"))
     is_builtin = Column(label=_("Built in"))
