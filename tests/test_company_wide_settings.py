@@ -53,7 +53,8 @@ def refused(response, reason=REASON):
     """A 403 that tells why: the JSON ``detail`` in the API, the page's text on a page."""
     assert response.status_code == 403
     if response["Content-Type"].startswith("application/json"):
-        assert response.json() == {"detail": reason, "code": "permission_denied"}
+        body = response.json()
+        assert (body["detail"], body["code"]) == (reason, "permission_denied")
     else:
         assert reason in response.content.decode()
     return True

@@ -2,6 +2,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from courtyard.core import parameters
 from courtyard.core.models import ParameterValue
@@ -38,8 +39,8 @@ def test_page_lists_every_parameter_by_group_with_typed_inputs(client):
     page = client.get(URL).content.decode()
     assert reverse("system:parameters") == URL
     for param in parameters.registered():
-        assert str(param.label) in page
-        assert str(param.group) in page
+        assert escape(str(param.label)) in page
+        assert escape(str(param.group)) in page
     assert 'type="number"' in page and 'type="checkbox"' in page
     assert "Signed-in users who do nothing for this long are signed out." in page
 
