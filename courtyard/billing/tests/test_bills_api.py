@@ -4,6 +4,7 @@ JSON with a code (400 / 403 / 404 / 409)."""
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from courtyard.billing.choices import BillRunStatus, BillStatus
 from courtyard.billing.models import Bill, BillRun
@@ -163,6 +164,29 @@ def test_create_run_progress_and_publish(
     assert again.status_code == 409 and again.json()["code"] == "already_published"
     rerun = client.post("/bill-runs", run_payload(estate, items["property-fee"]))
     assert rerun.status_code == 409 and rerun.json()["code"] == "already_published"
+
+
+def test_preview_run_says_what_each_problem_does_and_how_far_ahead(
+    api, finance, estate, unit, items
+):
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 + 2
+    far = f"{index // 12:04d}-{index % 12 + 1:02d}"
+    client = api(finance)
+    body = client.post(
+        "/bill-runs/preview", run_payload(estate, items["property-fee"], period=far)
+    ).json()
+    [no_owner] = body["problems"]
+    assert (no_owner["code"], no_owner["outcome"]) == ("no_owner", "no_payer")
+    assert no_owner["effect"] == "1 bill is created without a payer"
+    assert (body["bill_count"], body["without_payer_count"], body["skipped_count"]) == (1, 1, 0)
+    assert body["periods_ahead"] == 2 and body["needs_confirmation"]
+    assert "2 months ahead" in body["ahead_note"]
+    refused = client.post("/bill-runs", run_payload(estate, items["property-fee"], period=far))
+    assert refused.status_code == 400 and refused.json()["code"] == "period_far_ahead"
+    assert not BillRun.objects.exists()
+    confirmed = run_payload(estate, items["property-fee"], period=far, confirm_ahead=True)
+    assert client.post("/bill-runs", confirmed).status_code == 201
 
 
 def test_run_refusals(api, finance, estate, other_estate, items):
