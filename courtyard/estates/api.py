@@ -61,11 +61,13 @@ class EstateIn(Schema):
 
 
 class EstatePatch(Schema):
-    name: str | None = None
-    code: str | None = None
-    address: str | None = None
-    phone: str | None = None
-    description: str | None = None
+    """A field left out keeps its value; ``null`` is refused where the record holds none."""
+
+    name: str = None
+    code: str = None
+    address: str = None
+    phone: str = None
+    description: str = None
 
 
 @router.get("/estates", response=list[EstateOut])
@@ -130,10 +132,13 @@ class BuildingIn(Schema):
 
 
 class BuildingPatch(Schema):
+    """A field left out keeps its value; ``null`` clears the floors and is refused elsewhere
+    (an estate of null is left out)."""
+
     estate: int | None = None
-    name: str | None = None
+    name: str = None
     floors: int | None = None
-    description: str | None = None
+    description: str = None
 
 
 @router.get("/buildings", response=list[BuildingOut])
@@ -201,8 +206,10 @@ class EntranceIn(Schema):
 
 
 class EntrancePatch(Schema):
+    """A field left out keeps its value (a building of null too); a null name is refused."""
+
     building: int | None = None
-    name: str | None = None
+    name: str = None
 
 
 @router.get("/entrances", response=list[EntranceOut])
@@ -287,13 +294,16 @@ class UnitIn(Schema):
 
 
 class UnitPatch(Schema):
+    """A field left out keeps its value (an entrance of null too); ``null`` is refused
+    elsewhere, the unit holding none."""
+
     entrance: int | None = None
-    room_no: str | None = None
-    floor: int | None = None
-    area: Decimal | None = None
-    use: UnitUse | None = None
-    status: Occupancy | None = None
-    note: str | None = None
+    room_no: str = None
+    floor: int = None
+    area: Decimal = None
+    use: UnitUse = None
+    status: Occupancy = None
+    note: str = None
 
 
 @router.get("/units", response=list[UnitOut])
