@@ -30,11 +30,13 @@ from .access import PUBLIC, RESIDENT, SIGNED_IN, STAFF
 from .exceptions import ChangedMeanwhile, StateConflict
 from .ratelimit import RateLimited
 
-# The database's integers: an id is a bigint, a count or number an integer column. A larger
-# value in a request is refused by the schema instead of overflowing the database driver.
+# The database's integers: an id is a bigint, a count or number an integer column (a floor or
+# a level a small one). A larger value in a request is refused by the schema instead of
+# overflowing the database driver (SQLite stores it, PostgreSQL fails).
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Int = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+SmallInt = Annotated[int, Field(ge=-(2**15), le=2**15 - 1)]
 
 
 class FieldErrorOut(Schema):

@@ -25,7 +25,7 @@ from ninja.pagination import paginate
 
 from . import approvals
 from .access import STAFF
-from .api import Pagination, api_access
+from .api import Id, Pagination, SmallInt, api_access
 from .estate_model import estates_for
 from .models import ApprovalFlow
 from .references import resolve, resolve_many
@@ -121,12 +121,12 @@ class ApprovalDetailOut(ApprovalFields):
 
 class ApproveIn(Schema):
     comment: str = ""
-    level: int | None = None
+    level: SmallInt | None = None
 
 
 class RejectIn(Schema):
     reason: str
-    level: int | None = None
+    level: SmallInt | None = None
 
 
 def _visible(request, pk):
@@ -209,7 +209,7 @@ class FlowOut(Schema):
 
 
 class FlowLevelIn(Schema):
-    role: int = Field(ge=1, le=2**63 - 1)
+    role: Id
     name: str = Field("", max_length=100)
 
 

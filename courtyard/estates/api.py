@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.api import Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, SmallInt, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
 from courtyard.core.versions import expect_version, set_etag
@@ -125,9 +125,9 @@ class BuildingOut(Schema):
 
 
 class BuildingIn(Schema):
-    estate: int
+    estate: Id
     name: str
-    floors: int | None = None
+    floors: SmallInt | None = None
     description: str = ""
 
 
@@ -135,9 +135,9 @@ class BuildingPatch(Schema):
     """A field left out keeps its value; ``null`` clears the floors and is refused elsewhere
     (an estate of null is left out)."""
 
-    estate: int | None = None
+    estate: Id | None = None
     name: str = None
-    floors: int | None = None
+    floors: SmallInt | None = None
     description: str = None
 
 
@@ -201,14 +201,14 @@ class EntranceOut(Schema):
 
 
 class EntranceIn(Schema):
-    building: int
+    building: Id
     name: str
 
 
 class EntrancePatch(Schema):
     """A field left out keeps its value (a building of null too); a null name is refused."""
 
-    building: int | None = None
+    building: Id | None = None
     name: str = None
 
 
@@ -284,9 +284,9 @@ class UnitOut(Schema):
 
 
 class UnitIn(Schema):
-    entrance: int
+    entrance: Id
     room_no: str
-    floor: int
+    floor: SmallInt
     area: Decimal
     use: UnitUse = UnitUse.RESIDENTIAL
     status: Occupancy = Occupancy.VACANT
@@ -297,9 +297,9 @@ class UnitPatch(Schema):
     """A field left out keeps its value (an entrance of null too); ``null`` is refused
     elsewhere, the unit holding none."""
 
-    entrance: int | None = None
+    entrance: Id | None = None
     room_no: str = None
-    floor: int = None
+    floor: SmallInt = None
     area: Decimal = None
     use: UnitUse = None
     status: Occupancy = None

@@ -136,3 +136,50 @@ def test_operations_that_check_if_match_document_412_and_the_header(client):
         assert "If-Match" in {p["name"] for p in details["parameters"]}, (method, path)
     assert "412" not in paths["/api/v1/estates/{pk}"]["get"]["responses"]
     assert "412" not in paths["/api/v1/entrances/{pk}"]["patch"]["responses"]
+
+
+def integers_without_bound(node, components, where, seen):
+    """The paths of integer values in a schema that have no maximum, following references."""
+    if isinstance(node, list):
+        return [
+            p
+            for i, item in enumerate(node)
+            for p in integers_without_bound(item, components, where, seen)
+        ]
+    if not isinstance(node, dict):
+        return []
+    if ref := node.get("$ref"):
+        name = ref.rsplit("/", 1)[1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return integers_without_bound(components[name], components, name, seen)
+    found = [where] if node.get("type") == "integer" and "maximum" not in node else []
+    for key, value in node.items():
+        if key == "properties":
+            for field, item in value.items():
+                found += integers_without_bound(item, components, f"{where}.{field}", seen)
+        elif key in ("items", "anyOf", "oneOf", "allOf"):
+            found += integers_without_bound(value, components, where, seen)
+    return found
+
+
+def test_every_integer_of_a_request_body_is_bounded(client):
+    """An integer beyond its column overflowed the database driver (500): the schema bounds it."""
+    schema = client.get("/api/v1/openapi.json").json()
+    components, unbounded = schema["components"]["schemas"], set()
+    for path, methods in schema["paths"].items():
+        for method, details in methods.items():
+            for content in details.get("requestBody", {}).get("content", {}).values():
+                found = integers_without_bound(content["schema"], components, "", set())
+                unbounded |= {f"{method} {path} {where}" for where in found}
+    assert unbounded == set()
+
+
+def test_a_floor_beyond_a_small_integer_is_refused(call):
+    estate = EstateFactory()
+    user = make_user("builder", "estates.add_building", estates=[estate])
+    body = {"estate": estate.pk, "name": "1栋", "floors": 2**15}
+    response = call(user, "post", "/buildings", body)
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["floors"]
