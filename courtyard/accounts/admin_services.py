@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from courtyard.core.exceptions import InUse, StateConflict
 from courtyard.core.scoping import require_action, require_company_wide, user_scope
 from courtyard.core.timeline import record_event
+from courtyard.core.versions import save_as_stored
 
 from . import roles as role_defs
 from . import selectors
@@ -150,7 +151,7 @@ def deactivate_user(actor, user):
         raise StateConflict(_("This account is already deactivated."))
     with transaction.atomic():
         user.is_active = False
-        user.save(update_fields=["is_active"])
+        save_as_stored(user, ["is_active"])
         end_sessions(user)
         record_event(user, actor, "deactivated", _("Account deactivated."))
     return user
@@ -163,7 +164,7 @@ def activate_user(actor, user):
         raise StateConflict(_("This account is already active."))
     with transaction.atomic():
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        save_as_stored(user, ["is_active"])
         record_event(user, actor, "activated", _("Account activated."))
     return user
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from courtyard.core import versions
 from courtyard.core.access import access
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
@@ -99,7 +100,8 @@ class UserEditView(ObjectEditView):
 
     def get_form(self, obj, data=None, files=None):
         form_class = UserEditForm if obj is not None else UserCreateForm
-        return form_class(data, files, instance=obj, user=self.request.user)
+        form = form_class(data, files, instance=obj, user=self.request.user)
+        return versions.add_version_field(form, obj)
 
 
 def _posted(request):

@@ -2,12 +2,14 @@
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
 from courtyard.core.api import Pagination, api_access, filtered
+from courtyard.core.versions import set_etag
 
 from . import admin_services, selectors
 from .filters import RoleFilterSet, UserFilterSet
@@ -89,8 +91,9 @@ def list_users(
 
 @router.get("/users/{user_id}", response=UserDetailOut)
 @api_access("accounts.view_user")
-def get_user(request, user_id: int):
-    return get_object_or_404(selectors.users_for(request.user), pk=user_id)
+def get_user(request, user_id: int, response: HttpResponse):
+    user = get_object_or_404(selectors.users_for(request.user), pk=user_id)
+    return set_etag(response, user)
 
 
 @router.get("/roles", response=list[RoleOut])

@@ -17,6 +17,7 @@ from courtyard.core.audit import AuditedMixin, register
 from courtyard.core.bilingual import BilingualName
 from courtyard.core.models import BaseModel, ScopedQuerySet
 from courtyard.core.scoping import Scope
+from courtyard.core.versions import Versioned
 
 from .choices import CodePurpose, ScopeKind, SecurityEventKind, UserKind
 
@@ -52,7 +53,7 @@ class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
     pass
 
 
-class User(AuditedMixin, AbstractUser):
+class User(Versioned, AuditedMixin, AbstractUser):
     """A person who signs in: a staff member (by username) or a resident (portal, by phone)."""
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
@@ -131,7 +132,7 @@ class User(AuditedMixin, AbstractUser):
 
 
 # Users are audited too, but never their password hash.
-register(User, exclude_fields=["password", "last_login", "updated_at"])
+register(User, exclude_fields=["password", "last_login", "updated_at", "version"])
 
 
 class Role(BilingualName, BaseModel):

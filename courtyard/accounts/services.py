@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from courtyard.core import parameters
 from courtyard.core.audit import current_source
 from courtyard.core.messaging import queue_message
+from courtyard.core.versions import save_as_stored
 
 from . import passwords, throttling
 from .choices import CodePurpose, SecurityEventKind, UserKind
@@ -155,7 +156,7 @@ def end_sessions(user):
     own session calls ``update_session_auth_hash`` afterwards. Returns the tokens revoked.
     """
     user.session_stamp = secrets.token_hex(8)
-    user.save(update_fields=["session_stamp"])
+    save_as_stored(user, ["session_stamp"])
     return revoke_api_tokens(user)
 
 
@@ -207,7 +208,7 @@ def store_password(user, raw_password, *, must_change):
     user.set_password(raw_password)
     user.must_change_password = must_change
     user.password_changed_at = timezone.now()
-    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    save_as_stored(user, ["password", "must_change_password", "password_changed_at"])
     return end_sessions(user)
 
 

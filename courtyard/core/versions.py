@@ -10,7 +10,7 @@ same record both "succeeded" and the second silently won.
 
 import re
 
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import StateConflict
@@ -65,6 +65,21 @@ class Versioned(models.Model):
         if base_qs.filter(pk=pk_val).exists():
             raise StaleVersion()
         return False
+
+
+def save_as_stored(obj, fields):
+    """Save ``fields`` of ``obj`` over the stored row whatever version ``obj`` was read at: for
+    a consequence (a state, a stamp, a new password), not a person's edit of what they read,
+    which a stale copy must not refuse. Only ``fields`` are written (the row locked meanwhile);
+    ``obj`` takes the new version."""
+    if is_versioned(obj):
+        with transaction.atomic():
+            stored = obj._meta.model._base_manager.select_for_update().filter(pk=obj.pk)
+            obj.version = stored.values_list(FIELD, flat=True).get()
+            obj.save(update_fields=fields)
+    else:
+        obj.save(update_fields=fields)
+    return obj
 
 
 def is_versioned(obj_or_model):
