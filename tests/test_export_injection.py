@@ -62,7 +62,7 @@ def world(db):
         resident=resident,
     )
     item = seed_charge_items()["property-fee"]
-    item.name = ITEM
+    item.name = item.name_en = ITEM  # exports show the reader's language: plant it in both
     item.save()
     overdue = timezone.localdate() - datetime.timedelta(days=40)
     bill = make_bill(unit, item, "112.50", payer=resident, due_date=overdue)
