@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from courtyard.core.access import PUBLIC, SIGNED_IN, STAFF
-from courtyard.core.api import ApiError, api_access
+from courtyard.core.api import ApiError, ErrorOut, api_access
 from courtyard.core.audit import attach_actor
 from courtyard.core.scoping import user_scope
 
@@ -69,7 +69,13 @@ class MeOut(Schema):
     scope: ScopeOut
 
 
-@router.post("/auth/login", auth=None, response={200: TokenOut})
+# Signing in is open to anyone, yet refuses: wrong credentials, a locked account or a
+# password to change first, too many attempts, maintenance.
+@router.post(
+    "/auth/login",
+    auth=None,
+    response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut, 503: ErrorOut},
+)
 @api_access(PUBLIC)
 def login(request, payload: LoginIn):
     throttling.check_address(request, payload.username)

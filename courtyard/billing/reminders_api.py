@@ -99,10 +99,8 @@ class ArrearsOut(Schema):
     total_owed: Decimal
 
 
-class ArrearsParams(Schema):
+class ArrearsParams(Pagination.Input):
     sort: str = ""
-    limit: int = 50
-    offset: int = 0
 
 
 def _reminders():
@@ -156,7 +154,7 @@ def arrears_report(request, filters: Query[ArrearsQuery], params: Query[ArrearsP
         raise ApiError(400, "; ".join(f"{k}: {v}" for k, v in errors.items()), "invalid_filter")
     rows = filterset.rows()
     table = ArrearsTable(rows, request, bills=filterset.bills())
-    limit, offset = max(1, min(params.limit, 500)), max(0, params.offset)
+    limit, offset = min(params.limit, Pagination.MAX_LIMIT), params.offset
     page = table.describe(table.queryset[offset : offset + limit])
     return {
         "items": [_row(row, request.user) for row in page],

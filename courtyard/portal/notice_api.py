@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.access import RESIDENT
@@ -19,7 +19,6 @@ from courtyard.notices import services as notice_services
 from .notice_views import decorate, excerpt, listed_files, reader_receipts, visible_comments
 
 router = Router(tags=["portal"])
-MAX_LIMIT = 500
 
 
 class NoticeRowOut(Schema):
@@ -146,10 +145,10 @@ def _comment(comment):
 
 @router.get("/portal/notices", response=NoticePageOut)
 @api_access(RESIDENT)
-def list_my_notices(request, limit: int = 50, offset: int = 0):
+def list_my_notices(request, paging: Query[Pagination.Input]):
     """My notices, a page at a time (``limit`` at most 500): ``{"items", "count"}``."""
     notices = notice_selectors.portal_notices(request.user)
-    limit, offset = max(1, min(limit, MAX_LIMIT)), max(0, offset)
+    limit, offset = min(paging.limit, Pagination.MAX_LIMIT), paging.offset
     page = list(notices[offset : offset + limit])
     receipts = reader_receipts(request.user, [notice.pk for notice in page])
     return {

@@ -183,3 +183,29 @@ def test_a_floor_beyond_a_small_integer_is_refused(call):
     response = call(user, "post", "/buildings", body)
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["floors"]
+
+
+def test_signing_in_documents_its_refusals(client):
+    responses = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/auth/login"]["post"][
+        "responses"
+    ]
+    assert {"400", "401", "403", "429", "503"} <= set(responses)
+
+
+@pytest.mark.parametrize(
+    ("user", "path"),
+    [("resident", "/portal/notices"), ("cashier", "/reports/arrears")],
+)
+def test_pages_counted_by_hand_keep_the_paging_bounds(call, user, path):
+    """Lists answering more than items and count page by the same rules (offset 2^63 was a 409)."""
+    from courtyard.accounts.models import User
+
+    if user == "resident":
+        who = User.objects.create_user(username="13900000001", kind="resident")
+    else:
+        who = make_user("cashier", "billing.view_bill")
+    for params, field in [({"offset": 2**63}, "offset"), ({"limit": 0}, "limit")]:
+        response = call(who, "get", path, **params)
+        assert response.status_code == 400, response.json()
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert call(who, "get", path, limit=1).status_code == 200
