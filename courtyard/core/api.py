@@ -88,8 +88,11 @@ def install_error_handlers(api):
         return error(request, 409, exc.message, exc.code)
 
     def on_integrity_error(request, exc):
-        # A constraint the service checked before saving failed anyway: a concurrent
-        # change won the race, so this is a conflict, never a 500 or a 400.
+        # A uniqueness or reference the service checked before saving failed anyway: a
+        # concurrent change won the race, so this is a conflict, never a 500 or a 400. Any
+        # other constraint (NOT NULL, CHECK) failing is a bug and stays a server error.
+        if not lost_a_race(exc):
+            raise exc
         conflict = ChangedMeanwhile()
         return error(request, 409, conflict.message, conflict.code)
 
@@ -152,6 +155,19 @@ def install_error_handlers(api):
         (HttpError, on_http_error),
     ]:
         api.add_exception_handler(exc_class, handler)
+
+
+# SQLSTATEs of a unique and a foreign-key violation (PostgreSQL); SQLite says it in words.
+RACE_SQLSTATES = {"23505", "23503"}
+RACE_MESSAGES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
+
+
+def lost_a_race(exc):
+    """True when an IntegrityError is a uniqueness or reference clash, the mark of a race."""
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in RACE_SQLSTATES
+    return str(exc).startswith(RACE_MESSAGES)
 
 
 # Pydantic's messages are English only: the common kinds are said again in the user's

@@ -96,14 +96,27 @@ def test_ids_beyond_the_database_are_refused_by_the_schema(call, collector):
 
 
 def test_a_lost_race_is_a_409_changed_meanwhile(call, clerk, monkeypatch):
-    estate = EstateFactory()
+    estate, other = EstateFactory(), EstateFactory()
 
     def collide(*args, **kwargs):
-        raise IntegrityError("UNIQUE constraint failed")
+        # What a concurrent request that took the name a moment earlier leaves behind.
+        Estate.objects.filter(pk=estate.pk).update(name=other.name)
 
     monkeypatch.setattr(Estate, "save", collide)
     response = call(clerk, "patch", f"/estates/{estate.pk}", {"name": "新名"})
     assert response.status_code == 409 and response.json()["code"] == "changed_meanwhile"
+
+
+def test_a_broken_constraint_that_is_not_a_race_stays_a_server_error(call, clerk, monkeypatch):
+    """A NOT NULL violation is a bug to be seen (and found by the fuzzer), not a 409."""
+    estate = EstateFactory()
+
+    def break_it(*args, **kwargs):
+        Estate.objects.filter(pk=estate.pk).update(name=None)
+
+    monkeypatch.setattr(Estate, "save", break_it)
+    with pytest.raises(IntegrityError):
+        call(clerk, "patch", f"/estates/{estate.pk}", {"name": "新名"})
 
 
 def test_every_operation_documents_its_error_answers(client):
