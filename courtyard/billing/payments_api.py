@@ -1,9 +1,10 @@
 """API of payments and deposit refunds: list with the records' filters, detail with the
 allocations, create with allocations ``[{bill, amount}]``, ``/void`` with a reason.
 
-Refusals answer 400 with the service's code (``exceeds_outstanding``, ``already_paid``,
-``bad_amount`` …); a bill paid by someone else while the request waited for its lock answers
-409 ``changed_meanwhile``; nothing is written in either case.
+Refusals answer 400 with the service's code (``exceeds_outstanding``, ``bad_amount`` …); a
+bill already paid or voided answers 409 (``already_paid``, ``bill_void``), and one paid by
+someone else while the request waited for its lock 409 ``changed_meanwhile``; nothing is
+written in any case.
 """
 
 from datetime import datetime

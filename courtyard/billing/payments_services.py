@@ -179,10 +179,12 @@ def _check_payable(seen, locked, amount):
         raise _refuse(
             "allocations", _("“%(bill)s” is not published yet."), "not_published", bill=label
         )
+    # A bill voided or paid is a state, not a typing mistake: 409, the same answer whether the
+    # other payment came a minute earlier or during this request (changed_meanwhile).
     if locked.status == BillStatus.VOID:
-        raise _refuse("allocations", _("“%(bill)s” is voided."), "bill_void", bill=label)
+        raise StateConflict(_("“%(bill)s” is voided.") % {"bill": label}, "bill_void")
     if locked.status == BillStatus.PAID:
-        raise _refuse("allocations", _("“%(bill)s” is already paid."), "already_paid", bill=label)
+        raise StateConflict(_("“%(bill)s” is already paid.") % {"bill": label}, "already_paid")
     outstanding = locked.amount - locked.paid_amount
     if amount > outstanding:
         raise _refuse(

@@ -75,7 +75,7 @@ def test_a_non_numeric_amount_is_refused(client_of, bills):
 def test_an_already_paid_bill_is_refused(client_of, finance, bills):
     services.record_payment(finance, allocations=[(bills[0], "300")], method="cash")
     response = client_of.post("/payments", body(bills[:1], ["300"]))
-    assert response.status_code == 400 and response.json()["code"] == "already_paid"
+    assert response.status_code == 409 and response.json()["code"] == "already_paid"
 
 
 def test_bills_outside_the_scope_are_not_found(client_of, bills, other_estate, items):
