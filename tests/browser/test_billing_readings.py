@@ -144,7 +144,7 @@ def test_charge_items_and_fee_standards_pages(page, live_server, sign_in, world)
     expect(page.locator("h2.page-title")).to_contain_text("翠湖花园")
     expect(page.locator(".rate-table")).to_contain_text("0–15 t: 3.50")
     page.screenshot(path="/tmp/fee_standards.png", full_page=True)
-    page.click(".rate-table >> text=水费")
+    page.click(".rate-table >> text=Water")  # seeded items read in the page's language
     expect(page.locator("#rates")).to_contain_text("above 15 t: 5.25")
     page.screenshot(path="/tmp/charge_item_water.png", full_page=True)
 
@@ -178,8 +178,10 @@ def test_parking_space_picks_unit_resident_and_vehicle(page, live_server, sign_i
     page.select_option("#id_building", label="1号楼")
     expect(page.locator("#id_entrance option", has_text="1单元")).to_have_count(1)
     page.select_option("#id_entrance", label="1单元")
-    expect(page.locator("#id_unit option", has_text=room.room_no)).to_have_count(1)
-    page.select_option("#id_unit", label=room.room_no)
+    # The picker says who lives in each unit beside its number.
+    option = page.locator("#id_unit option", has_text=room.room_no)
+    expect(option).to_have_count(1)
+    page.select_option("#id_unit", option.get_attribute("value"))
     expect(page.locator("#id_resident option", has_text="赵磊")).to_have_count(1)
     page.select_option("#id_resident", label="赵磊")
     expect(page.locator("#id_vehicle option", has_text="沪A88888")).to_have_count(1)
@@ -194,11 +196,13 @@ def test_parking_space_picks_unit_resident_and_vehicle(page, live_server, sign_i
 
     # The estate's own parking rate, from the fee standards.
     open_nav(page, "Fee standards")
-    page.locator(".rate-table tr", has_text="停车费").first.locator("text=Set for 翠湖花园").click()
+    page.locator(".rate-table tr", has_text="Parking").first.locator(
+        "text=Set for 翠湖花园"
+    ).click()
     page.fill("#id_rate", "260")
     page.screenshot(path="/tmp/rate_form.png", full_page=True)
     page.click("button:has-text('Save')")
     expect(page.locator(".alert-success")).to_contain_text("Rate saved.")
-    row = page.locator(".rate-table tr", has_text="停车费").first
+    row = page.locator(".rate-table tr", has_text="Parking").first
     expect(row).to_contain_text("the estate's own rate")
     expect(row).to_contain_text("260.00")

@@ -138,7 +138,8 @@ def test_admin_creates_a_user_with_an_initial_password(page, live_server):
     page.fill("#id_password", "weak")
     page.fill("#id_password_confirm", "weak")
     page.select_option("#id_department", label="工程部")
-    page.locator("#field-roles label", has_text="维修人员").locator("input").check()
+    # Roles read in the page's language (English here).
+    page.locator("#field-roles label", has_text="Technician").locator("input").check()
     page.click(".page-body form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert page.locator(".invalid-feedback").first.is_visible()
@@ -147,6 +148,7 @@ def test_admin_creates_a_user_with_an_initial_password(page, live_server):
 
     page.fill("#id_password", "Start#2026a")
     page.fill("#id_password_confirm", "Start#2026a")
+    page.check("input[name=kind][value=all]")  # the data scope is chosen with the account
     page.click(".page-body form button[type=submit]")
     page.wait_for_load_state("networkidle")
     user = User.objects.get(username="tech07")
@@ -154,4 +156,4 @@ def test_admin_creates_a_user_with_an_initial_password(page, live_server):
     assert list(Role.objects.filter(group__user=user).values_list("group__name", flat=True)) == [
         "维修人员"
     ]
-    assert "维修人员" in page.inner_text("#user-roles")
+    assert "Technician" in page.inner_text("#user-roles")
