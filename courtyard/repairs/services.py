@@ -24,7 +24,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +46,6 @@ from courtyard.core.versions import StaleVersion
 
 from . import hooks, rollup, selectors
 from .choices import (
-    ASSIGNED_STATUSES,
     MAX_PHOTOS,
     OPEN_STATUSES,
     PhotoPurpose,
@@ -962,23 +961,9 @@ def technician_candidates(order):
     suggested), best first. The suggestion: the lightest open load among those whose skills
     cover the category. A fixed number of queries, whatever the number of technicians."""
     users = list(
-        technicians()
-        .filter(pk__in=staff_covering(order).values("pk"))
-        .annotate(
-            open_load=Count(
-                "assigned_work_orders",
-                filter=Q(assigned_work_orders__status__in=ASSIGNED_STATUSES),
-                distinct=True,
-            )
-        )
-        .prefetch_related(
-            Prefetch(
-                "repair_skills",
-                queryset=TechnicianSkill.objects.select_related("category"),
-                to_attr="skill_rows",
-            ),
-        )
-        .order_by("full_name", "username")
+        selectors.with_skills(
+            technicians().filter(pk__in=staff_covering(order).values("pk"))
+        ).order_by("full_name", "username")
     )
     result = []
     for user in users:
