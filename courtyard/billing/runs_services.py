@@ -697,15 +697,21 @@ def bill_run_job(job):
     }
 
 
+def _locked_run(actor, run):
+    """The run's row, locked and read again, within the actor's scope (404 outside it)."""
+    runs = BillRun.objects.select_for_update()
+    q = scope_q(BillRun, user_scope(actor))
+    locked = (runs if q is None else runs.filter(q)).filter(pk=run.pk).first()
+    if locked is None:
+        raise Http404
+    return locked
+
+
 def restart_bill_run(actor, run):
     """Generate a failed run again (its worker died or it crashed; it kept no drafts)."""
     require_action(actor, BillRun, "add")
     with transaction.atomic():
-        runs = BillRun.objects.select_for_update()
-        q = scope_q(BillRun, user_scope(actor))
-        run = (runs if q is None else runs.filter(q)).filter(pk=run.pk).first()
-        if run is None:
-            raise Http404
+        run = _locked_run(actor, run)
         if run.status != BillRunStatus.FAILED:
             raise StateConflict(
                 _("Only a failed bill run can be started again (this one is %(status)s).")
@@ -826,11 +832,7 @@ def publish_bill_run(actor, run):
     """Publish the run's drafts (【发布】): once; a run still generating cannot be published."""
     require_action(actor, Bill, "publish")
     with transaction.atomic():
-        runs = BillRun.objects.select_for_update()
-        q = scope_q(BillRun, user_scope(actor))
-        run = (runs if q is None else runs.filter(q)).filter(pk=run.pk).first()
-        if run is None:
-            raise Http404
+        run = _locked_run(actor, run)
         if run.status == BillRunStatus.PUBLISHED:
             raise StateConflict(_("This bill run has been published already."), "already_published")
         if run.status != BillRunStatus.GENERATED:
