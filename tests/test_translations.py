@@ -35,15 +35,23 @@ def test_committed_catalogue_is_complete(language, domain):
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext is not installed")
 def test_catalogues_cover_every_marked_string(tmp_path, settings, monkeypatch):
-    """Re-extract the strings into a copy of the catalogues: nothing new may appear."""
-    copy = tmp_path / "locale"
-    shutil.copytree(LOCALE, copy, ignore=shutil.ignore_patterns("*.mo"))
-    settings.LOCALE_PATHS = [copy]
-    monkeypatch.chdir(ROOT)
+    """Re-extract the strings into a copy of the sources and catalogues: nothing new may appear.
+
+    A copy of the package, not only of the catalogues: makemessages writes into the ``locale``
+    folder it finds beside the sources, which would be the committed one.
+    """
+    package = tmp_path / "courtyard"
+    shutil.copytree(
+        ROOT / "courtyard",
+        package,
+        ignore=shutil.ignore_patterns("*.mo", "vendor", "__pycache__", "node_modules"),
+    )
+    settings.LOCALE_PATHS = [package / "locale"]
+    monkeypatch.chdir(tmp_path)
     call_command(
         "makemessages", locale=["zh_Hans"], ignore_patterns=IGNORE, verbosity=0, no_obsolete=True
     )
-    missing, fuzzy = incomplete(copy / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    missing, fuzzy = incomplete(package / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
     assert missing == [], f"{len(missing)} strings lack a Chinese translation: {missing[:30]}"
     assert fuzzy == [], f"{len(fuzzy)} fuzzy Chinese translations: {fuzzy[:30]}"
 
