@@ -160,7 +160,7 @@ def peak_kb():
 def child_run(run_id):
     """In a child process: the run's job, timed, with this process's peak memory."""
     from courtyard.billing.models import BillRun
-    from courtyard.billing.runs_services import generate_bills
+    from courtyard.billing.runs.services import generate_bills
 
     run = BillRun.objects.select_related("estate").get(pk=run_id)
     before = peak_kb()
@@ -172,7 +172,7 @@ def child_run(run_id):
 
 def timed_run(estate, finance, items):
     """Start a run (as the page does) and time its job in a child process."""
-    from courtyard.billing.runs_services import start_bill_run
+    from courtyard.billing.runs.services import start_bill_run
 
     run = start_bill_run(
         finance, estate=estate, buildings=[], cycle="month", period=PERIOD, items=items
@@ -191,7 +191,7 @@ def bill_rows(run):
     """The rows the run wrote, as the driver would insert them (read before any timing)."""
     from django.db import connection
 
-    from courtyard.billing.runs_services import BillWriter
+    from courtyard.billing.runs.services import BillWriter
 
     columns = ", ".join(BillWriter.COLUMNS).replace("detail", "detail::text")
     if connection.vendor != "postgresql":
@@ -218,7 +218,7 @@ def direct_insert(rows, batch):
     as the run commits each chunk."""
     from django.db import connection
 
-    from courtyard.billing.runs_services import BillWriter
+    from courtyard.billing.runs.services import BillWriter
 
     columns = ", ".join(BillWriter.COLUMNS)
     settings = connection.settings_dict
@@ -260,7 +260,7 @@ def bulk_create_time(run, rows):
     from django.db import transaction
 
     from courtyard.billing.models import Bill
-    from courtyard.billing.runs_services import BillWriter
+    from courtyard.billing.runs.services import BillWriter
 
     start = time.perf_counter()
     for at in range(0, len(rows), 5000):
@@ -278,7 +278,7 @@ def measure_run(estate, finance, with_bulk_create):
     from django.db import connection
 
     from courtyard.billing.models import Bill, ChargeItem
-    from courtyard.billing.runs_services import publish_bill_run
+    from courtyard.billing.runs.services import publish_bill_run
 
     items = list(ChargeItem.objects.filter(code__in=["property-fee", "water", "electricity"]))
     run, first = timed_run(estate, finance, items)

@@ -172,7 +172,7 @@ def main():
     args = parser.parse_args()
     setup_django()
 
-    from courtyard.repairs import rollup
+    from courtyard.repairs.statistics import rollup
 
     if args.reuse:
         admin, supervisor, token, count, categories = existing()

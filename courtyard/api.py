@@ -1,20 +1,20 @@
 """The API instance: /api/v1/ with every module's router."""
 
+from courtyard.accounts.administration.api import router as accounts_admin_router
 from courtyard.accounts.api import TokenAuth
 from courtyard.accounts.api import router as accounts_router
-from courtyard.accounts.api_admin import router as accounts_admin_router
 from courtyard.billing.api import router as billing_router
 from courtyard.core.api import CourtyardAPI, install_error_handlers
-from courtyard.core.approval_api import router as approvals_router
+from courtyard.core.approvals.api import router as approvals_router
 from courtyard.estates.api import router as estates_router
 from courtyard.notices.api import router as notices_router
 from courtyard.portal.api import router as portal_router
-from courtyard.portal.bill_api import router as portal_bills_router
-from courtyard.portal.notice_api import router as portal_notices_router
-from courtyard.portal.repair_api import router as portal_repairs_router
+from courtyard.portal.bills.api import router as portal_bills_router
+from courtyard.portal.notices.api import router as portal_notices_router
+from courtyard.portal.repairs.api import router as portal_repairs_router
 from courtyard.repairs.api import router as repairs_router
-from courtyard.repairs.categories_api import router as repair_categories_router
-from courtyard.repairs.report_api import router as repair_report_router
+from courtyard.repairs.categories.api import router as repair_categories_router
+from courtyard.repairs.statistics.api import router as repair_report_router
 from courtyard.residents.api import router as residents_router
 from courtyard.system.api import router as system_router
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.administration.services import ensure_default_roles
 from courtyard.accounts.models import Role, User
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.repairs.models import RepairCategory

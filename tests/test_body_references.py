@@ -28,9 +28,10 @@ from pydantic import BaseModel
 
 from courtyard.accounts.models import User
 from courtyard.api import api as ninja_api
-from courtyard.billing import items_services, payments_services
 from courtyard.billing.choices import BillKind, BillStatus
-from courtyard.billing.readings_services import current_month
+from courtyard.billing.items import services as items_services
+from courtyard.billing.payments import services as payments_services
+from courtyard.billing.readings.services import current_month
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.notices import services as notice_services
 from courtyard.repairs import services as repair_services

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courtyard.accounts.models import ApiToken, Role
-from courtyard.core import approvals, message_templates, parameters
+from courtyard.core import message_templates, parameters
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import ApprovalFlow, MessageTemplate
 from courtyard.system import services as system
 from courtyard.system.selectors import maintenance_state

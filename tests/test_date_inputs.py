@@ -7,7 +7,7 @@ from django import forms
 from django.urls import get_resolver
 
 from courtyard.core.forms import DateInput
-from courtyard.repairs.stats_views import RangeForm
+from courtyard.repairs.statistics.views import RangeForm
 
 
 def all_subclasses(cls):

@@ -4,10 +4,10 @@ the Chinese reads right where it is shown (issue 19 point 5)."""
 import pytest
 from django.utils import translation
 
-from courtyard.billing.items_tables import ChargeItemTable
-from courtyard.core.approval_forms import ApproveForm
-from courtyard.portal.notice_forms import CommentForm
-from courtyard.portal.repair_forms import RateForm
+from courtyard.billing.items.tables import ChargeItemTable
+from courtyard.core.approvals.forms import ApproveForm
+from courtyard.portal.notices.forms import CommentForm
+from courtyard.portal.repairs.forms import RateForm
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.administration.services import ensure_default_roles
 from courtyard.accounts.models import User
 from courtyard.accounts.roles import DEFAULT_ROLES
 from courtyard.billing.models import Bill

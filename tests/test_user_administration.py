@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from courtyard.accounts import admin_services as svc
+from courtyard.accounts.administration import services as svc
 from courtyard.accounts.choices import ScopeKind
 from courtyard.accounts.models import ApiToken, Role, User
 from courtyard.core.scoping import user_scope

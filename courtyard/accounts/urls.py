@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .admin_urls import admin_urlpatterns
+from .administration.urls import admin_urlpatterns
 
 app_name = "accounts"
 urlpatterns = admin_urlpatterns + [

@@ -47,7 +47,7 @@ from courtyard.residents.choices import OccupancyStatus, Role
 from courtyard.residents.models import Occupancy, Vehicle
 
 from . import periods
-from .bills_services import create_temporary_bill
+from .bills.services import create_temporary_bill
 from .choices import BillKind, BillStatus, Cycle, MeterType, ParkingKind, PaymentMethod
 from .models import (
     ZERO,
@@ -60,10 +60,10 @@ from .models import (
     PaymentAllocation,
     ReceiptSequence,
 )
-from .payments_services import RECEIPT_PREFIX, record_payment, refund_deposit
-from .readings_services import FlagRule, accept_reading
-from .reminders_services import remind
-from .runs_services import check_scope, generate_bills, publish_bill_run
+from .payments.services import RECEIPT_PREFIX, record_payment, refund_deposit
+from .readings.services import FlagRule, accept_reading
+from .reminders.services import remind
+from .runs.services import check_scope, generate_bills, publish_bill_run
 
 SEED = 20261101
 MONTHS = 12

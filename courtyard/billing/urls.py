@@ -1,13 +1,11 @@
 """Staff pages of the billing module: each part keeps its own url patterns."""
 
-from . import (
-    bills_views,
-    items_views,
-    payments_views,
-    readings_views,
-    reminders_views,
-    runs_views,
-)
+from .bills import views as bills_views
+from .items import views as items_views
+from .payments import views as payments_views
+from .readings import views as readings_views
+from .reminders import views as reminders_views
+from .runs import views as runs_views
 
 app_name = "billing"
 

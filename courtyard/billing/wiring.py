@@ -66,7 +66,7 @@ def charge_paid_repair(order, actor):
     unit nor resident, or when the office has retired the repair charge item (then repairs are
     not billed here: logged, and the completion goes on).
     """
-    from .bills_services import create_temporary_bill, current_owner, occupies
+    from .bills.services import create_temporary_bill, current_owner, occupies
 
     if not order.cost or (order.unit_id is None and order.resident_id is None):
         return None

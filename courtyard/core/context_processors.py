@@ -1,6 +1,6 @@
 """What every staff page needs: navigation, the estate filter, unread notices."""
 
-from .approvals import awaiting_count
+from .approvals.services import awaiting_count
 from .estate_model import estates_for
 from .models import Message
 from .modules import navigation_for

@@ -13,7 +13,7 @@ urlpatterns = [
 ]
 
 # The approval engine's pages (core.approvals).
-from . import approval_views  # noqa: E402
+from .approvals import views as approval_views  # noqa: E402
 
 urlpatterns += [
     path("approvals/", approval_views.approval_inbox, name="approval_inbox"),

@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core import approvals, privacy
+from courtyard.core import privacy
 from courtyard.core.access import STAFF
 from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
-from courtyard.core.approval_api import ApproveIn, RejectIn
+from courtyard.core.approvals import services as approvals
+from courtyard.core.approvals.api import ApproveIn, RejectIn
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.references import resolve_many

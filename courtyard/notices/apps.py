@@ -8,7 +8,8 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Announcements")
 
     def ready(self):
-        from courtyard.core import approvals, modules
+        from courtyard.core import modules
+        from courtyard.core.approvals import services as approvals
 
         from . import message_texts, services  # noqa: F401  (registers the message text)
 

@@ -29,7 +29,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import approvals, message_templates
+from courtyard.core import message_templates
+from courtyard.core.approvals import services as approvals
 from courtyard.core.audit import change_source
 from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.exceptions import StateConflict

@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from courtyard.core import approvals, files, jobs, versions
+from courtyard.core import files, jobs, versions
 from courtyard.core.access import STAFF, AccessMixin, access
-from courtyard.core.approval_forms import ApproveForm, RejectForm
+from courtyard.core.approvals import services as approvals
+from courtyard.core.approvals.forms import ApproveForm, RejectForm
 from courtyard.core.estate_model import estates_for
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (

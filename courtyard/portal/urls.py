@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import bill_views, notice_views, repair_views, views
+from . import views
+from .bills import views as bill_views
+from .notices import views as notice_views
+from .repairs import views as repair_views
 
 app_name = "portal"
 urlpatterns = [

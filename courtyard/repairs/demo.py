@@ -32,10 +32,10 @@ from courtyard.core.models import TimelineEvent
 from courtyard.residents.choices import OccupancyStatus
 from courtyard.residents.models import Occupancy
 
-from . import rollup
 from .choices import URGENCY_RANK, Source, Urgency, WorkOrderStatus
 from .models import FollowUp, RepairCategory, TechnicianSkill, WorkOrder, WorkOrderSequence
 from .services import sla_hours
+from .statistics import rollup
 from .tasks import BREACHES
 
 S = WorkOrderStatus

@@ -44,7 +44,7 @@ from courtyard.core.scoping import (
 from courtyard.core.timeline import record_event
 from courtyard.core.versions import StaleVersion
 
-from . import hooks, rollup, selectors
+from . import hooks, selectors
 from .choices import (
     MAX_PHOTOS,
     OPEN_STATUSES,
@@ -61,6 +61,7 @@ from .models import (
     WorkOrder,
     WorkOrderSequence,
 )
+from .statistics import rollup
 
 S = WorkOrderStatus
 TECHNICIAN_PERMISSION = "repairs.complete_workorder"

@@ -18,9 +18,9 @@ from courtyard.core.choices import MessageChannel
 from courtyard.core.messaging import queue_message
 from courtyard.core.timeline import record_event
 
-from . import rollup
 from .choices import UNRESOLVED_STATUSES, UNRESPONDED_STATUSES, WorkOrderStatus
 from .models import WorkOrder
+from .statistics import rollup
 
 BATCH = 500
 DIGEST_LINES = 20

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from . import stats_views, views
+from . import views
+from .statistics import views as stats_views
 
 app_name = "repairs"
 

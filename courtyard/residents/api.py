@@ -13,8 +13,9 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core import approvals, privacy
+from courtyard.core import privacy
 from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.approvals import services as approvals
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
 from courtyard.core.versions import expect_version, set_etag

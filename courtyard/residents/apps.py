@@ -8,7 +8,8 @@ class ResidentsConfig(AppConfig):
     verbose_name = _("Residents")
 
     def ready(self):
-        from courtyard.core import approvals, home, modules, privacy
+        from courtyard.core import home, modules, privacy
+        from courtyard.core.approvals import services as approvals
         from courtyard.core.modules import NavItem
 
         from . import jobs, selectors, services, views  # noqa: F401  (jobs registers its handlers)

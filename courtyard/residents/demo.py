@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from courtyard.accounts.models import User
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import ApprovalFlow, ApprovalLevel
 from courtyard.estates.choices import Occupancy as UnitStatus
 from courtyard.estates.models import Unit

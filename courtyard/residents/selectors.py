@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Prefetch, Q, Window
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.files import attachments_of
 from courtyard.core.models import ScopedQuerySet
 from courtyard.core.privacy import FULL_IDENTITY

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attach, validate_upload
 from courtyard.core.scoping import check_in_scope, require_action

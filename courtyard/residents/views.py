@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from courtyard.core import approvals, privacy, versions
+from courtyard.core import privacy, versions
 from courtyard.core.access import access
+from courtyard.core.approvals import services as approvals
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
     ObjectDetailView,

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import ApprovalRequest, Message
 from tests.factories import EstateFactory, UnitFactory, make_user
 

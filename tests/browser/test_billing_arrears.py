@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from courtyard.accounts.models import User
-from courtyard.billing.bills_services import publish_bills
+from courtyard.billing.bills.services import publish_bills
 from courtyard.billing.choices import BillStatus
 from courtyard.billing.models import Bill, Reminder
 from courtyard.billing.tests.conftest import billing_permissions

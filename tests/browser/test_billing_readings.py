@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from courtyard.billing.models import MeterReading
-from courtyard.billing.readings_services import shift_month
+from courtyard.billing.readings.services import shift_month
 from courtyard.billing.tests.factories import make_reading, seed_charge_items
 from tests.factories import BuildingFactory, EntranceFactory, EstateFactory, UnitFactory, make_user
 

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import Attachment
 from courtyard.notices import services
 from courtyard.notices.models import Notice

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from openpyxl import Workbook
 from playwright.sync_api import expect
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.residents import services
 from courtyard.residents.models import Occupancy, Resident
 from courtyard.residents.tests.conftest import RESIDENT_PERMS, id_number

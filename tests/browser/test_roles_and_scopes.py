@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from courtyard.accounts import admin_services
+from courtyard.accounts.administration import services as admin_services
 from courtyard.accounts.models import Department, Role, User
 from courtyard.core.scoping import user_scope
 from tests.factories import (

@@ -5,9 +5,9 @@ from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from courtyard.accounts import admin_services as svc
 from courtyard.accounts import roles as role_defs
 from courtyard.accounts import selectors
+from courtyard.accounts.administration import services as svc
 from courtyard.accounts.choices import ScopeKind, SecurityEventKind
 from courtyard.accounts.models import ApiToken, Department, Role, SecurityEvent, User
 from courtyard.core.exceptions import InUse, StateConflict

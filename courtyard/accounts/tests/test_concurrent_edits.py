@@ -5,7 +5,8 @@ consequence, not an edit, and applies to the stored account whatever copy was re
 import pytest
 from django.urls import reverse
 
-from courtyard.accounts import admin_services, services
+from courtyard.accounts import services
+from courtyard.accounts.administration import services as admin_services
 from courtyard.accounts.models import User
 from tests.concurrent_edits import assert_refused_keeping_typed, save_twice
 from tests.factories import make_user

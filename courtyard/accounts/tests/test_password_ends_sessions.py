@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from courtyard.accounts import admin_services, services
+from courtyard.accounts import services
+from courtyard.accounts.administration import services as admin_services
 from courtyard.accounts.choices import CodePurpose, SecurityEventKind
 from courtyard.accounts.models import OneTimeCode, SecurityEvent, User
 from tests.factories import PASSWORD, make_user

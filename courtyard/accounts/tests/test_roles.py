@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from courtyard.accounts import roles as role_defs
-from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.administration.services import ensure_default_roles
 from courtyard.accounts.models import Department, Role
 from courtyard.core.modules import MODULES
 from tests.factories import permissions

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from courtyard.billing import reminders_views
 from courtyard.billing.choices import BillKind, BillStatus
 from courtyard.billing.models import Bill, ParkingSpace
+from courtyard.billing.reminders import views as reminders_views
 from courtyard.core.models import Job
 from courtyard.residents.tests.helpers import resident_in
 from tests.factories import BuildingFactory, EntranceFactory, UnitFactory, make_user

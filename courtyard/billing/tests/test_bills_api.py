@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillRunStatus, BillStatus
 from courtyard.billing.models import Bill, BillRun
-from courtyard.billing.runs_services import generate_bills
+from courtyard.billing.runs.services import generate_bills
 from courtyard.core.models import Message
 from tests.factories import UnitFactory, make_user
 

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from courtyard.billing.bills_services import (
+from courtyard.billing.bills.services import (
     create_temporary_bill,
     delete_draft_bill,
     publish_bills,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from courtyard.accounts.models import User
 from courtyard.billing import periods
-from courtyard.billing.bills_services import PURPOSE_PUBLISHED
+from courtyard.billing.bills.services import PURPOSE_PUBLISHED
 from courtyard.billing.choices import BillRunStatus, BillStatus, Cycle
 from courtyard.billing.models import (
     Bill,
@@ -24,9 +24,9 @@ from courtyard.billing.models import (
     Refund,
     Reminder,
 )
-from courtyard.billing.payments_services import record_payment
+from courtyard.billing.payments.services import record_payment
 from courtyard.core.models import Message, TimelineEvent
-from courtyard.portal.bill_views import my_bills, my_payments
+from courtyard.portal.bills.views import my_bills, my_payments
 from courtyard.repairs.models import RepairCategory
 from courtyard.repairs.tests.conftest import CATEGORIES
 

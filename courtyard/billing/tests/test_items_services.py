@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from courtyard.billing import items_services as services
-from courtyard.billing.items_selectors import rate_table, tier_lines
+from courtyard.billing.items import services
+from courtyard.billing.items.selectors import rate_table, tier_lines
 from courtyard.billing.models import ChargeItem, ChargeRate, ParkingSpace
 from courtyard.billing.selectors import rate_for
 from courtyard.core.exceptions import InUse

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from courtyard.billing import ledger
-from courtyard.billing import payments_services as services
 from courtyard.billing.choices import BillStatus
 from courtyard.billing.models import Bill, Payment, PaymentAllocation, Refund
+from courtyard.billing.payments import services
 from tests.factories import UnitFactory
 
 from .factories import make_bill

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from courtyard.billing import ledger
-from courtyard.billing import payments_services as services
 from courtyard.billing.choices import BillKind, BillStatus, PaymentStatus
 from courtyard.billing.models import Bill, Payment, PaymentAllocation, Refund
+from courtyard.billing.payments import services
 from courtyard.core.exceptions import StateConflict
 
 from .factories import make_bill

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from courtyard.billing import payments_services as services
 from courtyard.billing.choices import BillKind, BillStatus
 from courtyard.billing.models import Bill, Payment, Refund
+from courtyard.billing.payments import services
 from tests.factories import UnitFactory, make_user
 
 from .factories import make_bill

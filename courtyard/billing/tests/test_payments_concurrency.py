@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
 from courtyard.billing import ledger
-from courtyard.billing import payments_services as services
 from courtyard.billing.models import Bill, Payment
+from courtyard.billing.payments import services
 from courtyard.core.exceptions import StateConflict
 from tests.factories import make_user
 

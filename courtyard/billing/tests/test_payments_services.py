@@ -10,9 +10,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from courtyard.billing import ledger
-from courtyard.billing import payments_services as services
 from courtyard.billing.choices import BillStatus, PaymentStatus
 from courtyard.billing.models import Bill, Payment, PaymentAllocation, Refund
+from courtyard.billing.payments import services
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.models import Message

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from courtyard.billing import payments_services as services
 from courtyard.billing.choices import BillKind, BillStatus, PaymentStatus
 from courtyard.billing.models import Bill, Payment, Refund
+from courtyard.billing.payments import services
 from courtyard.core.models import Job
 from courtyard.core.modules import navigation_for
 from courtyard.repairs.tests.conftest import png_bytes

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from courtyard.billing.payments_words import amount_in_words
+from courtyard.billing.payments.words import amount_in_words
 
 
 @pytest.mark.parametrize(

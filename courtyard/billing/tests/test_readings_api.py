@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courtyard.billing.models import MeterReading
-from courtyard.billing.readings_services import shift_month
+from courtyard.billing.readings.services import shift_month
 from tests.factories import UnitFactory, make_user
 
 from .factories import make_reading

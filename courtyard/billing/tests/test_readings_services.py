@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from courtyard.billing import readings_services as services
 from courtyard.billing.models import MeterReading
-from courtyard.billing.readings_services import Entry, ReadingRowsInvalid, shift_month
+from courtyard.billing.readings import services
+from courtyard.billing.readings.services import Entry, ReadingRowsInvalid, shift_month
 from courtyard.core import parameters
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.timeline import events_for

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from courtyard.billing.models import MeterReading
-from courtyard.billing.readings_services import shift_month
+from courtyard.billing.readings.services import shift_month
 from courtyard.core.models import Job
 from tests.factories import EntranceFactory, UnitFactory, make_user
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillStatus
 from courtyard.billing.models import Bill, Reminder
-from courtyard.billing.reminders_services import remind
+from courtyard.billing.reminders.services import remind
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.models import Message
 from courtyard.core.timeline import events_for

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillStatus
 from courtyard.billing.models import Bill, Reminder
-from courtyard.billing.reminders_services import remind
+from courtyard.billing.reminders.services import remind
 from courtyard.core.models import Message
 from courtyard.residents.tests.helpers import resident_in
 from tests.factories import UnitFactory, make_user

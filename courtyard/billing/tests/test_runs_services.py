@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 
-from courtyard.billing import runs_services
 from courtyard.billing.choices import BillRunStatus, BillStatus
 from courtyard.billing.models import Bill, BillRun, ChargeRate, ParkingSpace
-from courtyard.billing.runs_services import (
+from courtyard.billing.runs import services as runs_services
+from courtyard.billing.runs.services import (
     generate_bills,
     preview_bill_run,
     publish_bill_run,

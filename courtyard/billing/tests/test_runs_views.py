@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillRunStatus, BillStatus
 from courtyard.billing.models import Bill, BillRun
-from courtyard.billing.runs_services import generate_bills, publish_bill_run, start_bill_run
+from courtyard.billing.runs.services import generate_bills, publish_bill_run, start_bill_run
 from courtyard.core.models import Message
 from tests.factories import BuildingFactory, EntranceFactory, UnitFactory, make_user
 from tests.permission_matrix import ModelPermissionMatrix

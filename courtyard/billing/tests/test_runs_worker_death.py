@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillRunStatus
 from courtyard.billing.models import Bill, BillRun
-from courtyard.billing.runs_services import publish_bill_run, start_bill_run
+from courtyard.billing.runs.services import publish_bill_run, start_bill_run
 from courtyard.core import jobs, tasks
 from courtyard.core.choices import JobStatus
 from courtyard.core.exceptions import StateConflict
@@ -38,7 +38,7 @@ WORKER = """
 import sys, time
 import django
 django.setup()
-from courtyard.billing import runs_services
+from courtyard.billing.runs import services as runs_services
 from courtyard.core.jobs import run_job
 runs_services.CHUNK = 1
 flush = runs_services.BillWriter.flush

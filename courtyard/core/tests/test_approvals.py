@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.models import ApprovalDecision, ApprovalRequest, Message, TimelineEvent
 from courtyard.core.timeline import events_for

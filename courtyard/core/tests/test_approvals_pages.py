@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import ApprovalFlow, ApprovalRequest
 from tests.factories import EstateFactory, UnitFactory, make_user
 
@@ -334,7 +334,7 @@ def test_api_is_closed_to_residents(api, world, pending):  # noqa: F811
 
 
 def test_roles_used_by_flows_are_listed_in_the_group_choices(world):  # noqa: F811
-    from courtyard.core.approval_forms import LevelForm
+    from courtyard.core.approvals.forms import LevelForm
 
     assert set(LevelForm().fields["role"].queryset) >= {world["first"], world["second"]}
     assert Group.objects.filter(name="Manager").exists()

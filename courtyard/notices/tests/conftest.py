@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from courtyard.accounts.models import User
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.notices import services
 from courtyard.notices.choices import AudienceKind
 from courtyard.residents.tests.helpers import resident_in

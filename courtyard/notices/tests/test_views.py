@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.models import Attachment, Job
 from courtyard.notices import services, views
 from courtyard.notices.choices import AudienceKind

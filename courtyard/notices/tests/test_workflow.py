@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from courtyard.core import approvals
+from courtyard.core.approvals import services as approvals
 from courtyard.core.choices import ApprovalStatus
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.models import ApprovalRequest, Message

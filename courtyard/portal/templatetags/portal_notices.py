@@ -6,8 +6,8 @@ from django import template
 
 from courtyard.notices import selectors
 
-from ..notice_forms import ConfirmForm
-from ..notice_views import decorate, listed_files
+from ..notices.forms import ConfirmForm
+from ..notices.views import decorate, listed_files
 
 register = template.Library()
 

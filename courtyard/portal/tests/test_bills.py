@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from courtyard.billing.choices import BillKind, BillStatus
 from courtyard.billing.models import Bill, ParkingSpace
-from courtyard.billing.payments_services import record_payment, void_payment
+from courtyard.billing.payments.services import record_payment, void_payment
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.billing.wiring import PAYMENT_INSTRUCTIONS
 from courtyard.core import parameters
-from courtyard.portal.bill_views import PAID_PER_PAGE
+from courtyard.portal.bills.views import PAID_PER_PAGE
 from courtyard.residents.choices import Role
 from tests.factories import UnitFactory, make_user
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courtyard.billing.choices import BillStatus
-from courtyard.billing.payments_services import record_payment
+from courtyard.billing.payments.services import record_payment
 from courtyard.billing.tests.factories import make_bill, seed_charge_items
 from courtyard.residents.choices import Role
 from tests.factories import UnitFactory, make_user

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from courtyard.accounts.models import User
 from courtyard.core.models import TimelineEvent
-from courtyard.repairs import rollup, services
+from courtyard.repairs import services
 from courtyard.repairs.choices import WorkOrderStatus as S
 from courtyard.repairs.models import (
     FollowUp,
@@ -18,6 +18,7 @@ from courtyard.repairs.models import (
     WorkOrderDailyFigure,
     WorkOrderSequence,
 )
+from courtyard.repairs.statistics import rollup
 
 from .conftest import CATEGORIES
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.administration.services import ensure_default_roles
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from courtyard.accounts.models import ApiToken
 from courtyard.core.scoping import restrict
-from courtyard.repairs import rollup, services, statistics
+from courtyard.repairs import services
 from courtyard.repairs.choices import UNRESOLVED_STATUSES, Urgency, WorkOrderStatus
 from courtyard.repairs.models import (
     RepairCategory,
@@ -25,6 +25,8 @@ from courtyard.repairs.models import (
     WorkOrderDailyFigure,
     WorkOrderFigureDay,
 )
+from courtyard.repairs.statistics import rollup
+from courtyard.repairs.statistics import selectors as statistics
 from tests.factories import BuildingFactory, EstateFactory, UnitFactory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from courtyard.accounts.models import ApiToken
-from courtyard.repairs import statistics
 from courtyard.repairs.choices import Source, Urgency, WorkOrderStatus
 from courtyard.repairs.models import RepairCategory, WorkOrder
+from courtyard.repairs.statistics import selectors as statistics
 from tests.factories import EstateFactory, UnitFactory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -93,7 +93,7 @@ def test_a_registration_nobody_else_could_approve_is_refused_with_the_reason(
     would wait for ever, so it is not made (and the registration is not kept)."""
     from django.contrib.auth.models import Group
 
-    from courtyard.core import approvals
+    from courtyard.core.approvals import services as approvals
     from courtyard.residents.models import Registration
     from courtyard.residents.services import APPROVAL_KIND
 

@@ -3,7 +3,7 @@ from auditlog.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from courtyard.accounts.admin_services import ensure_default_roles
+from courtyard.accounts.administration.services import ensure_default_roles
 from courtyard.accounts.roles import ADMINISTRATOR, matrix_permissions
 from courtyard.core import message_templates
 from courtyard.core.models import MessageTemplate

@@ -2,7 +2,10 @@
 
 from django.core.management.base import BaseCommand
 
-from courtyard.accounts.admin_services import ensure_default_departments, ensure_default_roles
+from courtyard.accounts.administration.services import (
+    ensure_default_departments,
+    ensure_default_roles,
+)
 from courtyard.core.audit import change_source
 
 

@@ -5,7 +5,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from courtyard.repairs import rollup
+from courtyard.repairs.statistics import rollup
 
 
 def day(value):
