@@ -160,25 +160,6 @@ def end_sessions(user):
     return revoke_api_tokens(user)
 
 
-def send_sign_in_code(device):
-    """Queue the one-time sign-in code of a MessageDevice through the outbox."""
-    user = device.user
-    minutes = 10
-    body = _("Your Courtyard sign-in code is %(code)s. It is valid for %(minutes)d minutes.") % {
-        "code": device.token,
-        "minutes": minutes,
-    }
-    recipient = user.phone if device.channel == "sms" else user.email
-    queue_message(
-        device.channel,
-        recipient,
-        body,
-        user=user,
-        subject=_("Sign-in code"),
-        purpose="sign_in_code",
-    )
-
-
 def set_password(actor, user, raw_password, *, must_change):
     """Store a new password; by an administrator (must_change) or by the user themselves.
 

@@ -25,6 +25,7 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
 
 from .audit import change_source
 from .choices import JobStatus
@@ -63,8 +64,6 @@ def start_job(user, kind, params=None, input_file=None):
     if input_file is not None:
         job.input_file.save(input_file.name, input_file, save=False)
     job.save()
-    from .tasks import run_job_task
-
     transaction.on_commit(lambda: run_job_task(job.pk))
     return job
 
@@ -149,12 +148,16 @@ class Heartbeat(threading.Thread):
         self.join()
 
 
+@db_task()
+def run_job_task(job_id):
+    """The worker's side of ``start_job``: run one queued job."""
+    run_job(job_id)
+
+
 def recover_abandoned_jobs(now=None):
     """Jobs running under an expired lease lost their worker: a resumable one is queued again
     (up to MAX_ATTEMPTS runs), any other is failed after its handler's clean-up. Returns the
     ids of the jobs recovered."""
-    from .tasks import run_job_task
-
     now = now or timezone.now()
     expired = Q(lease_until__lt=now) | Q(lease_until__isnull=True)
     recovered = []

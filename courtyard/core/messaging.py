@@ -20,9 +20,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from huey.contrib.djhuey import db_task
 
 from .choices import MessageChannel, MessageStatus
+from .exceptions import StateConflict
 from .models import Message
+from .scoping import require_action
+from .timeline import record_event
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -187,8 +191,6 @@ def queue_message(channel, recipient, body, *, user=None, subject="", purpose=""
         body=str(body),
         purpose=purpose,
     )
-    from .tasks import deliver_message_task
-
     transaction.on_commit(lambda: deliver_message_task(message.pk))
     return message
 
@@ -217,13 +219,23 @@ def deliver(message_id):
         return False
 
 
+@db_task(retries=4, retry_delay=30)
+def deliver_message_task(message_id):
+    if deliver(message_id):
+        raise RuntimeError(f"message {message_id} not delivered yet; retrying")
+
+
+@db_task()
+def deliver_messages_task(message_ids):
+    """Deliver a batch of queued messages (a bill run's or a notice's publishing, thousands at
+    a time): one task per batch instead of one per message. A message to retry stays queued
+    for ``redeliver_stuck_messages``."""
+    for message_id in message_ids:
+        deliver(message_id)
+
+
 def retry_message(actor, message):
     """Queue a failed message again for a fresh round of delivery attempts."""
-    from .exceptions import StateConflict
-    from .scoping import require_action
-    from .tasks import deliver_message_task
-    from .timeline import record_event
-
     require_action(actor, Message, "change")
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)

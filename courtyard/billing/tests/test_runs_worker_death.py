@@ -23,7 +23,7 @@ from django.utils import timezone
 from courtyard.billing.choices import BillRunStatus
 from courtyard.billing.models import Bill, BillRun
 from courtyard.billing.runs.services import publish_bill_run, start_bill_run
-from courtyard.core import jobs, tasks
+from courtyard.core import jobs
 from courtyard.core.choices import JobStatus
 from courtyard.core.exceptions import StateConflict
 from courtyard.residents.tests.helpers import resident_in
@@ -103,7 +103,7 @@ def killed_run(finance, estate, unit, items, tmp_path, monkeypatch):
     resident_in(unit)
     for number in range(UNITS - 1):
         UnitFactory(entrance=unit.entrance, room_no=f"2{number}", area="60.00")
-    monkeypatch.setattr(tasks, "run_job_task", lambda job_id: None)  # the worker runs it
+    monkeypatch.setattr(jobs, "run_job_task", lambda job_id: None)  # the worker runs it
     run = start_bill_run(
         finance,
         estate=estate,
