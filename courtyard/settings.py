@@ -166,7 +166,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "courtyard.accounts.views.lockout_response"
 AXES_WHITELIST_CALLABLE = "courtyard.accounts.throttling.is_known_device"
 AXES_VERBOSE = False
-AXES_CLIENT_IP_CALLABLE = "courtyard.accounts.services.client_ip"
+AXES_CLIENT_IP_CALLABLE = "courtyard.accounts.security.client_ip"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 
 SESSION_COOKIE_AGE = 60 * 60 * 12

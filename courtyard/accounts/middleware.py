@@ -44,7 +44,7 @@ class IdleTimeoutMiddleware:
             last = request.session.get(LAST_ACTIVITY)
             limit = parameters.get("security.idle_timeout_minutes") * 60
             if last is not None and now - last > limit:
-                from .services import record_security_event
+                from .security import record_security_event
 
                 record_security_event(SecurityEventKind.TIMED_OUT, request=request, user=user)
                 logout(request)

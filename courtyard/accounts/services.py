@@ -4,22 +4,18 @@ Every function takes the acting user (or the request, for sign-in events) first 
 its writes in one transaction.
 """
 
-import ipaddress
-import math
 import re
 import secrets
 from base64 import b32encode
 from datetime import timedelta
 
 import segno
-from axes.models import AccessAttempt
 from axes.utils import reset as reset_axes_attempts
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Max, Q, Sum
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -27,13 +23,13 @@ from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from courtyard.core import parameters
-from courtyard.core.audit import current_source
 from courtyard.core.messaging import queue_message
 from courtyard.core.versions import save_as_stored
 
 from . import passwords, throttling
 from .choices import CodePurpose, SecurityEventKind, UserKind
-from .models import ApiToken, MessageDevice, OneTimeCode, SecurityEvent, User
+from .models import ApiToken, MessageDevice, OneTimeCode, User
+from .security import record_security_event
 
 PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
 PROFILE_FIELDS = ("full_name", "position", "phone", "email")
@@ -41,36 +37,6 @@ CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
 # A new reset code is not sent sooner than this after the last one (no SMS bombing).
 CODE_RESEND_INTERVAL = timedelta(seconds=60)
-
-
-def client_ip(request):
-    """The client's address, for the security log and the per-address limits.
-
-    Behind the reverse proxy (``BEHIND_PROXY``) every request comes from the proxy, so the
-    address is the one the proxy appended to X-Forwarded-For: the last entry, the only one a
-    client cannot forge. Otherwise, and when that entry is not an address, REMOTE_ADDR.
-    """
-    if request is None:
-        return None
-    if settings.BEHIND_PROXY:
-        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(appended))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def record_security_event(kind, *, request=None, user=None, username="", actor=None, detail=""):
-    return SecurityEvent.objects.create(
-        kind=kind,
-        user=user,
-        username=username or (user.username if user else ""),
-        actor=actor,
-        ip_address=client_ip(request),
-        source=current_source(),
-        detail=str(detail)[:255],
-    )
 
 
 # Modules above accounts (maintenance mode in ``system``) register the reasons they may refuse
@@ -206,23 +172,6 @@ def _revoked_detail(revoked):
 
 
 # -- lockout -----------------------------------------------------------------------------
-
-
-def lockout_minutes_left(username):
-    """Whole minutes until ``username`` may sign in again (0 when it is not locked).
-
-    Works from axes' attempts alone, so an unknown username reads exactly like a real one.
-    """
-    if not username:
-        return 0
-    cool_off = settings.AXES_COOLOFF_TIME
-    now = timezone.now()
-    recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=now - cool_off)
-    totals = recent.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-    if (totals["failures"] or 0) < settings.AXES_FAILURE_LIMIT:
-        return 0
-    left = (totals["last"] + cool_off - now).total_seconds()
-    return max(1, math.ceil(left / 60))
 
 
 # -- profile -----------------------------------------------------------------------------

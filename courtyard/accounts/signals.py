@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from . import throttling
 from .choices import SecurityEventKind
-from .services import record_security_event
+from .security import record_security_event
 
 
 @receiver(user_logged_in)

@@ -44,7 +44,7 @@ from django.utils.translation import ngettext
 from courtyard.core import ratelimit
 from courtyard.core.ratelimit import Limit, RateLimited
 
-from . import services
+from . import security
 from .choices import SecurityEventKind
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -158,7 +158,7 @@ def check_address(request, name):
     ``name`` is not held back)."""
     if known_device(request, name):
         return
-    wait = ratelimit.retry_after(FAILURES_PER_ADDRESS, services.client_ip(request))
+    wait = ratelimit.retry_after(FAILURES_PER_ADDRESS, security.client_ip(request))
     if wait:
         raise RateLimited(
             _("Too many failed attempts from your network address; try again in %(wait)s.")
@@ -172,7 +172,7 @@ def check_attempt(request, name):
     check_address(request, name)
     if known_device(request, name):
         return
-    minutes = services.lockout_minutes_left(name)
+    minutes = security.lockout_minutes_left(name)
     if minutes:
         raise AccountLocked(minutes)
 
@@ -184,7 +184,7 @@ def record_failure(request, name):
     if device:
         ratelimit.hit(FAILURES_PER_DEVICE, device)
     else:
-        ratelimit.hit(FAILURES_PER_ADDRESS, services.client_ip(request))
+        ratelimit.hit(FAILURES_PER_ADDRESS, security.client_ip(request))
 
 
 def code_failed(request, name, *, user=None, kind=SecurityEventKind.LOGIN_FAILED, detail=""):
@@ -192,7 +192,7 @@ def code_failed(request, name, *, user=None, kind=SecurityEventKind.LOGIN_FAILED
     lockout and the address's (or device's) limit, and is logged. Raises when this failure
     used up a limit, so that the answer says so at once."""
     if request is None:  # a call from the shell or a test: nothing to count against
-        services.record_security_event(kind, user=user, username=name, detail=detail)
+        security.record_security_event(kind, user=user, username=name, detail=detail)
         return
     user_login_failed.send(
         sender=__name__,
@@ -217,5 +217,5 @@ def count_code_request(request, name):
     check_attempt(request, name)
     pairs = [(limit, name) for limit in CODES_PER_NAME]
     if not known_device(request, name):
-        pairs += [(limit, services.client_ip(request)) for limit in CODES_PER_ADDRESS]
+        pairs += [(limit, security.client_ip(request)) for limit in CODES_PER_ADDRESS]
     ratelimit.consume(pairs, _("Too many codes requested; try again in %(wait)s."))

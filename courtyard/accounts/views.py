@@ -20,7 +20,7 @@ from courtyard.core.access import PUBLIC, STAFF, access
 from courtyard.core.generic import apply_service_errors
 from courtyard.core.ratelimit import RateLimited
 
-from . import forms, services, throttling
+from . import forms, security, services, throttling
 from .models import MessageDevice, SecurityEvent, User
 
 # The signed-in-but-not-yet-verified state between the password and the one-time code.
@@ -149,7 +149,7 @@ def lockout_response(request, original_response=None, credentials=None):
     same as a real one.
     """
     username = (credentials or {}).get("username", "")
-    minutes = services.lockout_minutes_left(username) or 30
+    minutes = security.lockout_minutes_left(username) or 30
     detail = throttling.lockout_message(minutes)
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": detail, "code": "account_locked"}, status=403)

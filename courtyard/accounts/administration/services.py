@@ -25,7 +25,8 @@ from .. import roles as role_defs
 from .. import selectors
 from ..choices import ScopeKind, SecurityEventKind, UserKind
 from ..models import Department, Role, ScopeGrant, User
-from ..services import end_sessions, record_security_event, set_password
+from ..security import record_security_event
+from ..services import end_sessions, set_password
 
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 USER_FIELDS = ("full_name", "department", "position", "phone", "email", "require_two_factor")

@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 
-from courtyard.accounts import services
+from courtyard.accounts import security
 from courtyard.accounts.choices import SecurityEventKind
 from courtyard.accounts.models import SecurityEvent
 from tests.factories import PASSWORD, make_user
@@ -124,8 +124,8 @@ def test_minutes_left_count_down_from_the_last_failure(client):
         attempt_time=AccessAttempt.objects.get(username="clerk").attempt_time
         - timedelta(minutes=18, seconds=30)
     )
-    assert services.lockout_minutes_left("clerk") == 12
-    assert services.lockout_minutes_left("other") == 0
+    assert security.lockout_minutes_left("clerk") == 12
+    assert security.lockout_minutes_left("other") == 0
 
 
 def test_lock_lapses_after_thirty_minutes(client):
@@ -135,7 +135,7 @@ def test_lock_lapses_after_thirty_minutes(client):
         attempt_time=AccessAttempt.objects.get(username="clerk").attempt_time
         - timedelta(minutes=31)
     )
-    assert services.lockout_minutes_left("clerk") == 0
+    assert security.lockout_minutes_left("clerk") == 0
     assert sign_in(client, "clerk")["Location"] == "/"
 
 

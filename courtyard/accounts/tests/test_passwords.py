@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from courtyard.accounts import services
+from courtyard.accounts import security, services
 from courtyard.accounts.choices import CodePurpose, SecurityEventKind
 from courtyard.accounts.models import OneTimeCode, SecurityEvent
 from courtyard.accounts.passwords import CourtyardPasswordValidator
@@ -204,7 +204,7 @@ def test_the_right_code_sets_the_password_and_unlocks(client):
     attacker = Client()
     for _ in range(5):
         attacker.post("/accounts/login/", {"username": "clerk", "password": "bad"})
-    assert services.lockout_minutes_left("clerk") > 0
+    assert security.lockout_minutes_left("clerk") > 0
     request_code(client, "clerk")
     response = reset(client, sent_code(user))
     assert response["Location"] == "/accounts/login/"

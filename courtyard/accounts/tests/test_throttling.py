@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from courtyard.accounts import services
+from courtyard.accounts import security, services
 from courtyard.accounts.choices import SecurityEventKind
 from courtyard.accounts.models import MessageDevice, OneTimeCode, SecurityEvent
 from courtyard.core import ratelimit
@@ -160,7 +160,7 @@ def test_wrong_reset_codes_lock_the_name_like_wrong_passwords(client):
     response = reset(client, "000000")
     assert response.status_code == 403
     assert "This account is locked" in response.content.decode()
-    assert services.lockout_minutes_left("clerk") == 30
+    assert security.lockout_minutes_left("clerk") == 30
     assert sign_in(client, "clerk").status_code == 403
 
 
@@ -172,7 +172,7 @@ def test_wrong_passwords_and_wrong_codes_add_up():
     for _ in range(2):
         with pytest.raises(ValidationError):
             services.reset_password_with_code(web_request(), "clerk", "000000", "Fresh#Pass9")
-    assert services.lockout_minutes_left("clerk") > 0
+    assert security.lockout_minutes_left("clerk") > 0
 
 
 def test_a_locked_name_gets_no_code_and_cannot_use_one(client):
@@ -196,7 +196,7 @@ def test_an_unknown_names_wrong_codes_lock_it_the_same_way():
     for _ in range(5):
         with pytest.raises(ValidationError):
             services.reset_password_with_code(web_request(), "ghost", "000000", "Fresh#Pass9")
-    assert services.lockout_minutes_left("ghost") == 30
+    assert security.lockout_minutes_left("ghost") == 30
 
 
 def test_wrong_second_factor_codes_lock_the_name(client):
@@ -207,7 +207,7 @@ def test_wrong_second_factor_codes_lock_the_name(client):
         TOTPDevice.objects.update(throttling_failure_count=0)
         response = client.post(CODE, {"token": "000000"})
     assert response["Location"] == LOGIN
-    assert services.lockout_minutes_left("clerk") == 30
+    assert security.lockout_minutes_left("clerk") == 30
     page = client.get(LOGIN)
     assert "This account is locked" in page.content.decode()
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEventKind.OTP_FAILED).count() == 5
@@ -247,7 +247,7 @@ def test_one_address_cannot_fail_for_many_names():
     assert "Too many failed attempts from your network address; try again in" in text
     assert 'value="clerk"' in text  # what was typed stays
     assert "_auth_user_id" not in attacker.session
-    assert services.lockout_minutes_left("clerk") == 0  # the refusal did not count against it
+    assert security.lockout_minutes_left("clerk") == 0  # the refusal did not count against it
     assert sign_in(Client(REMOTE_ADDR=OFFICE), "clerk").status_code == 302
 
 
@@ -326,7 +326,7 @@ def test_a_known_browser_has_the_lockouts_own_rate_and_then_none():
     signed_in_before(browser, "admin")
     for _ in range(5):
         assert sign_in(browser, "admin", "Guess#0000").status_code == 400
-    assert services.lockout_minutes_left("admin") == 0  # counted against the browser only
+    assert security.lockout_minutes_left("admin") == 0  # counted against the browser only
     lock("admin")
     assert sign_in(browser, "admin").status_code == 403  # its own failures are used up
 
@@ -390,7 +390,7 @@ def test_behind_the_proxy_each_client_is_counted_by_the_address_the_proxy_saw(se
 def test_without_the_proxy_setting_forwarded_headers_are_ignored(settings):
     settings.BEHIND_PROXY = False
     request = RequestFactory().get("/", REMOTE_ADDR=OFFICE, HTTP_X_FORWARDED_FOR=ATTACKER)
-    assert services.client_ip(request) == OFFICE
+    assert security.client_ip(request) == OFFICE
     settings.BEHIND_PROXY = True
     garbage = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="unknown")
-    assert services.client_ip(garbage) == PROXY
+    assert security.client_ip(garbage) == PROXY
