@@ -310,13 +310,23 @@ class CompanyWideFormMixin(CompanyWideMixin):
 
 
 class ObjectImportView(ObjectViewMixin, TemplateView):
-    """Upload an Excel file; a job validates every row and imports all or nothing."""
+    """Upload an Excel file; a job validates every row and imports all or nothing.
+
+    A module declares its ``importer`` (a ``core.importing.Importer``), which gives the job,
+    the columns and the template's name."""
 
     template_name = "core/object_import.html"
     action = "add"
+    importer = None
     job_kind = None
     columns = ()
     template_title = "import"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.importer is not None:
+            cls.job_kind, cls.columns = cls.importer.kind, cls.importer.columns
+            cls.template_title = cls.importer.title
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
