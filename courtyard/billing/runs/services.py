@@ -12,9 +12,9 @@ What keeps a run cheap and safe at 100,000 units:
 - the scope is walked in chunks of units by id, each chunk with one query for its owners,
   one for its readings and one for the bills it already has, so memory stays bounded and no
   query is made per unit;
-- bills are written with one multi-row statement per chunk (SQLite) or COPY into a staging
-  table (PostgreSQL), both ``ON CONFLICT DO NOTHING`` against the partial unique constraints
-  (unit or space, item, period): a second run of the same period writes nothing new and only
+- bills are written a chunk at a time by the bulk loader (``core.bulk``: multi-row INSERT on
+  SQLite, COPY on PostgreSQL), skipping conflicts with the partial unique constraints (unit
+  or space, item, period): a second run of the same period writes nothing new and only
   fills gaps, even when two runs overlap;
 - each chunk commits on its own (the progress bar moves, SQLite is not locked for minutes);
   a run that fails deletes the drafts it wrote, so it never half-happens.
@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from courtyard.core import jobs
+from courtyard.core import bulk, jobs
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.scoping import require_action, scope_q, user_scope
 from courtyard.core.timeline import record_event
@@ -788,41 +788,9 @@ class BillWriter:
         )
 
     def flush(self):
-        if not self.rows:
-            return
-        if connection.vendor == "postgresql":
-            self._copy(self.rows)
-        else:
-            self._insert(self.rows)
+        """Write the rows gathered (call in the chunk's transaction); bills that exist stay."""
+        bulk.insert(Bill, self.COLUMNS, self.rows, skip_conflicts=True)
         self.rows = []
-
-    def _insert(self, rows):
-        table = Bill._meta.db_table
-        marks = ", ".join(["%s"] * len(self.COLUMNS))
-        sql = (
-            f"INSERT INTO {table} ({', '.join(self.COLUMNS)}) VALUES ({marks}) "
-            "ON CONFLICT DO NOTHING"
-        )
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-
-    def _copy(self, rows):
-        """COPY into a staging table, then one INSERT … SELECT that skips existing bills."""
-        table = Bill._meta.db_table
-        columns = ", ".join(self.COLUMNS)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS billing_bill_load AS "
-                f"SELECT {columns} FROM {table} WITH NO DATA"
-            )
-            with cursor.cursor.copy(f"COPY billing_bill_load ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM billing_bill_load "
-                "ON CONFLICT DO NOTHING"
-            )
-            cursor.execute("TRUNCATE billing_bill_load")
 
 
 # Publishing ---------------------------------------------------------------------------------
