@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import message_templates
+from courtyard.core import bulk, message_templates
 from courtyard.core.choices import MessageChannel, MessageStatus
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.messaging import template_text
@@ -34,7 +34,6 @@ from ..choices import BillKind, BillStatus, PaymentStatus
 from ..models import ZERO, Bill
 from ..pricing import parse_money, to_money
 
-PUBLISH_BATCH = 5000
 DELIVERY_BATCH = 500
 PUBLISHED_TEMPLATE = "billing.bill_published"
 MESSAGE_COLUMNS = (
@@ -330,10 +329,10 @@ class PayerDigest:
             letter.due_date = due if letter.due_date is None else min(letter.due_date, due)
 
     def send(self, now):
-        """Write the messages (one statement per batch) and deliver them after commit.
+        """Write the messages (by the bulk loader) and deliver them after commit.
 
         The outbox rows are written directly rather than one ``queue_message`` each: a run
-        tells 100,000 payers at once. They are read back by their purpose and time stamp.
+        tells 100,000 payers at once.
         """
         subject_text, body_text, _customised = message_templates.current(PUBLISHED_TEMPLATE)
         stamp = connection.ops.adapt_datetimefield_value(now)
@@ -352,17 +351,7 @@ class PayerDigest:
                     (channel, recipient, letter.user_id, subject, body, PURPOSE_PUBLISHED)
                     + (MessageStatus.QUEUED.value, 0, "", "", stamp)
                 )
-        columns = ", ".join(MESSAGE_COLUMNS)
-        marks = ", ".join(["%s"] * len(MESSAGE_COLUMNS))
-        sql = f"INSERT INTO {Message._meta.db_table} ({columns}) VALUES ({marks})"
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), PUBLISH_BATCH):
-                cursor.executemany(sql, rows[start : start + PUBLISH_BATCH])
-        ids = list(
-            Message.objects.filter(purpose=PURPOSE_PUBLISHED, created_at=now)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        ids = bulk.insert(Message, MESSAGE_COLUMNS, rows)
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]
             transaction.on_commit(lambda batch=batch: deliver_messages_task(batch))
