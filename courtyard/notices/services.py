@@ -29,7 +29,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import message_templates
+from courtyard.core import bulk, message_templates
 from courtyard.core.approvals import services as approvals
 from courtyard.core.audit import change_source
 from courtyard.core.choices import MessageChannel, MessageStatus
@@ -510,12 +510,8 @@ class _DeliveryWriter:
         "provider_ref",
         "created_at",
     )
-    MESSAGES_PER_STATEMENT = 1000
     RECEIPT_COLUMNS = ("notice_id", "resident_id", "unit_id")
     DELIVERY_COLUMNS = ("notice_id", "resident_id", "channel", "message_id", "round", "created_at")
-    MESSAGES = Message._meta.db_table
-    RECEIPTS = NoticeReceipt._meta.db_table
-    DELIVERIES = NoticeDelivery._meta.db_table
 
     def __init__(self, notice, already):
         self.notice = notice
@@ -529,8 +525,6 @@ class _DeliveryWriter:
         stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         self.message_tail = (PURPOSE_PUBLISHED, MessageStatus.QUEUED.value, 0, "", "", stamp)
         self.delivery_tail = (notice.delivery_round, stamp)
-        # Nobody has a receipt yet (receipts are written only by publishing).
-        self.first_publishing = not notice.was_published
 
     def write(self, page):
         notice = self.notice
@@ -569,69 +563,11 @@ class _DeliveryWriter:
                 deliveries.append((notice.pk, resident_id, channel))
                 self.channel_counts[channel] += 1
         self.people += len(receipts)
-        with connection.cursor() as cursor:
-            store = self._copy if connection.vendor == "postgresql" else self._insert
-            self.message_ids.extend(store(cursor, receipts, messages, deliveries))
-
-    def _insert(self, cursor, receipts, messages, deliveries):
-        """SQLite: executemany; the messages' ids from RETURNING (as bulk_create reads them)."""
-        if receipts:
-            cursor.executemany(
-                f"INSERT INTO {self.RECEIPTS} ({', '.join(self.RECEIPT_COLUMNS)})"
-                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",  # republished: kept as they are
-                receipts,
-            )
-        ids = []
-        columns = ", ".join(self.MESSAGE_COLUMNS)
-        marks = "(" + ", ".join(["%s"] * len(self.MESSAGE_COLUMNS)) + ")"
-        step = self.MESSAGES_PER_STATEMENT
-        for start in range(0, len(messages), step):
-            chunk = messages[start : start + step]
-            cursor.execute(
-                f"INSERT INTO {self.MESSAGES} ({columns}) VALUES "
-                f"{', '.join([marks] * len(chunk))} RETURNING id",
-                [value for row in chunk for value in row],
-            )
-            ids.extend(row[0] for row in cursor.fetchall())
-        if deliveries:
-            marks = ", ".join(["%s"] * len(self.DELIVERY_COLUMNS))
-            cursor.executemany(
-                f"INSERT INTO {self.DELIVERIES} ({', '.join(self.DELIVERY_COLUMNS)})"
-                f" VALUES ({marks})",
-                self._deliveries(deliveries, ids),
-            )
-        return ids
-
-    def _copy(self, cursor, receipts, messages, deliveries):
-        """PostgreSQL: COPY (row-by-row statements took 5× a direct COPY of the same rows);
-        the messages' ids are drawn from their sequence first."""
-        ids = []
-        if messages:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [self.MESSAGES, len(messages)],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            rows = ((pk, *row) for pk, row in zip(ids, messages, strict=True))
-            _copy_rows(cursor, self.MESSAGES, ("id", *self.MESSAGE_COLUMNS), rows)
-        if receipts and self.first_publishing:
-            _copy_rows(cursor, self.RECEIPTS, self.RECEIPT_COLUMNS, receipts)
-        elif receipts:  # republished: through a staging table that skips existing receipts
-            columns = ", ".join(self.RECEIPT_COLUMNS)
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS notices_receipt_load AS "
-                f"SELECT {columns} FROM {self.RECEIPTS} WITH NO DATA"
-            )
-            _copy_rows(cursor, "notices_receipt_load", self.RECEIPT_COLUMNS, receipts)
-            cursor.execute(
-                f"INSERT INTO {self.RECEIPTS} ({columns}) SELECT {columns} "
-                "FROM notices_receipt_load ON CONFLICT DO NOTHING"
-            )
-            cursor.execute("TRUNCATE notices_receipt_load")
-        if deliveries:
-            rows = self._deliveries(deliveries, ids)
-            _copy_rows(cursor, self.DELIVERIES, self.DELIVERY_COLUMNS, rows)
-        return ids
+        # Republished: the receipts people have are kept as they are (read, liked …).
+        bulk.insert(NoticeReceipt, self.RECEIPT_COLUMNS, receipts, skip_conflicts=True)
+        ids = bulk.insert(Message, self.MESSAGE_COLUMNS, messages)
+        bulk.insert(NoticeDelivery, self.DELIVERY_COLUMNS, self._deliveries(deliveries, ids))
+        self.message_ids.extend(ids)
 
     def _deliveries(self, deliveries, message_ids):
         return [
@@ -644,12 +580,6 @@ class _DeliveryWriter:
         for start in range(0, len(ids), DELIVERY_BATCH):
             batch = ids[start : start + DELIVERY_BATCH]
             transaction.on_commit(lambda batch=batch: deliver_messages_task(batch))
-
-
-def _copy_rows(cursor, table, columns, rows):
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 # Withdrawing and expiring -------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The rows a publishing writes straight through the driver (executemany on SQLite, COPY on
-PostgreSQL): each delivery points at its own person's message, whatever the page and
-statement sizes; the per-channel figures recorded with each publishing add up."""
+"""The rows a publishing writes straight through the driver (the bulk loader: multi-row INSERT
+on SQLite, COPY on PostgreSQL): each delivery points at its own person's message, whatever the
+page and statement sizes; the per-channel figures recorded with each publishing add up."""
 
 import pytest
 from django.utils import timezone
 
+from courtyard.core import bulk
 from courtyard.core.timeline import events_for
 from courtyard.notices import selectors, services
 from courtyard.notices.choices import NoticeStatus as S
@@ -31,7 +32,7 @@ def republish(actor, notice, resend=False):
 
 def test_each_delivery_points_at_its_own_persons_message(manager, estate, people, monkeypatch):
     monkeypatch.setattr(services, "PUBLISH_BATCH", 2)
-    monkeypatch.setattr(services._DeliveryWriter, "MESSAGES_PER_STATEMENT", 3)
+    monkeypatch.setattr(bulk, "variable_limit", lambda: 33)  # 3 messages per statement
     notice = approved(manager, estate, channels=["app", "sms", "wechat"])
     result = services.publish_notice(manager, notice)
     assert result.messages == 8  # 张伟 and 李娜 on three channels, 王芳 (no account) on two
