@@ -78,11 +78,11 @@ def generate(n_units):
     insert(
         Unit,
         ("created_at", "updated_at", "estate_id", "building_id", "entrance_id", "room_no")
-        + ("floor", "area", "use", "status", "note"),
+        + ("floor", "area", "use", "status", "note", "version"),
         (
             (now, now, estate.pk, e.building_id, e.pk, f"{k // 10 + 1}{k % 10 + 1:02d}")
             + (k // 10 + 1, Decimal("88.50") if k % 50 else Decimal("120.00"))
-            + ("residential" if k % 50 else "shop", "occupied", "")
+            + ("residential" if k % 50 else "shop", "occupied", "", 1)
             for e in entrances
             for k in range(PER_ENTRANCE)
         ),
@@ -100,8 +100,8 @@ def generate(n_units):
         Resident,
         ("created_at", "updated_at", "name", "kind", "company_name", "id_number_masked")
         + ("id_number_hash", "id_last4", "phone", "phone_last4", "email", "emergency_contact")
-        + ("emergency_phone", "note", "status", "archive_reason"),
-        (person(i) + ("current", "") for i in range(len(owned))),
+        + ("emergency_phone", "note", "status", "archive_reason", "version"),
+        (person(i) + ("current", "", 1) for i in range(len(owned))),
     )
     people = list(Resident.objects.order_by("pk").values_list("pk", flat=True))
     insert(

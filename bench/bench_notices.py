@@ -73,10 +73,10 @@ def generate(n_residents):
     insert(
         Unit._meta.db_table,
         ("created_at", "updated_at", "estate_id", "building_id", "entrance_id", "room_no")
-        + ("floor", "area", "use", "status", "note"),
+        + ("floor", "area", "use", "status", "note", "version"),
         (
             (now, now, estate.pk, e.building_id, e.pk, f"{k // 10 + 1}{k % 10 + 1:02d}")
-            + (k // 10 + 1, Decimal("88.50"), "residential", "occupied", "")
+            + (k // 10 + 1, Decimal("88.50"), "residential", "occupied", "", 1)
             for e in entrances
             for k in range(PER_ENTRANCE)
         ),
@@ -89,10 +89,10 @@ def generate(n_residents):
         User._meta.db_table,
         ("password", "is_superuser", "username", "first_name", "last_name", "email")
         + ("is_staff", "is_active", "date_joined", "full_name", "kind", "position", "phone")
-        + ("must_change_password", "require_two_factor"),
+        + ("must_change_password", "require_two_factor", "version", "session_stamp"),
         (
             ("!", False, phone, "", "", "", False, True, now, name, "resident", "", phone)
-            + (False, False)
+            + (False, False, 1, "")
             for phone, name in zip(phones, names, strict=True)
         ),
     )
@@ -101,10 +101,10 @@ def generate(n_residents):
         Resident._meta.db_table,
         ("created_at", "updated_at", "name", "kind", "company_name", "id_number_masked")
         + ("id_number_hash", "id_last4", "phone", "phone_last4", "email", "emergency_contact")
-        + ("emergency_phone", "note", "status", "archive_reason", "user_id"),
+        + ("emergency_phone", "note", "status", "archive_reason", "user_id", "version"),
         (
             (now, now, name, "individual", "", "", "", "", phone, phone[-4:], "", "", "", "")
-            + ("current", "", accounts[phone])
+            + ("current", "", accounts[phone], 1)
             for phone, name in zip(phones, names, strict=True)
         ),
     )
