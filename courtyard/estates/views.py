@@ -24,7 +24,7 @@ from courtyard.core.scoping import has_action
 from . import selectors, services
 from .filters import BuildingFilterSet, EntranceFilterSet, EstateFilterSet, UnitFilterSet
 from .forms import BuildingForm, EntranceForm, EstateForm, UnitForm
-from .jobs import UNIT_COLUMNS
+from .jobs import UnitImporter
 from .models import Building, Entrance, Estate, Unit
 from .tables import BuildingTable, EntranceTable, EstateTable, UnitTable
 
@@ -229,10 +229,8 @@ class UnitDeleteView(ObjectDeleteView):
 
 class UnitImportView(ObjectImportView):
     queryset = UNITS
-    job_kind = "estates.import_units"
-    columns = UNIT_COLUMNS
+    importer = UnitImporter
     template_name = "estates/unit_import.html"
-    template_title = "units"
 
 
 class UnitExportView(ObjectExportView):

@@ -1,20 +1,15 @@
 """Background jobs of the residents register: the Excel import (all or nothing) and export."""
 
-import datetime
-
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from courtyard.core import excel
 from courtyard.core.generic import export_job
-from courtyard.core.jobs import JobFailed, job_handler, progress, save_output
-from courtyard.core.scoping import has_action, scope_q, user_scope
-from courtyard.estates.jobs import choice_lookup
-from courtyard.estates.models import Unit
+from courtyard.core.importing import Choice, Date, Email, Importer, Reference, Text
+from courtyard.core.jobs import job_handler, progress, save_output
+from courtyard.estates.models import Building, Entrance, Estate, Unit
 
 from . import services
 from .choices import ResidentKind, Role
@@ -22,59 +17,6 @@ from .filters import ResidentFilterSet
 from .models import Resident
 from .tables import ResidentTable
 
-RESIDENT_COLUMNS = (
-    excel.ImportColumn(
-        "estate", gettext_lazy("Estate"), example="翠湖天地", aliases=("项目", "小区")
-    ),
-    excel.ImportColumn("building", gettext_lazy("Building"), example="1号楼", aliases=("楼栋",)),
-    excel.ImportColumn("entrance", gettext_lazy("Entrance"), example="1单元", aliases=("单元",)),
-    excel.ImportColumn("room_no", gettext_lazy("Room number"), example="101", aliases=("房号",)),
-    excel.ImportColumn("name", pgettext_lazy("person", "Name"), example="张伟", aliases=("姓名",)),
-    excel.ImportColumn(
-        "role", gettext_lazy("Role"), example=Role.OWNER.label, aliases=("身份", "类型")
-    ),
-    excel.ImportColumn(
-        "id_number",
-        gettext_lazy("ID number"),
-        required=False,
-        example="11010519491231002X",
-        aliases=("身份证号", "身份证号码"),
-    ),
-    excel.ImportColumn(
-        "phone",
-        gettext_lazy("Mobile number"),
-        required=False,
-        example="13912345678",
-        aliases=("手机号", "手机", "电话"),
-    ),
-    excel.ImportColumn(
-        "relation", gettext_lazy("Relation"), required=False, aliases=("关系", "与户主关系")
-    ),
-    excel.ImportColumn(
-        "move_in",
-        gettext_lazy("Move-in date"),
-        required=False,
-        example="2024-05-01",
-        aliases=("入住日期",),
-    ),
-    excel.ImportColumn("email", gettext_lazy("Email"), required=False, aliases=("邮箱",)),
-    excel.ImportColumn(
-        "emergency_contact",
-        gettext_lazy("Emergency contact"),
-        required=False,
-        aliases=("紧急联系人",),
-    ),
-    excel.ImportColumn(
-        "emergency_phone",
-        gettext_lazy("Emergency phone"),
-        required=False,
-        aliases=("紧急联系电话",),
-    ),
-    excel.ImportColumn(
-        "company_name", gettext_lazy("Company name"), required=False, aliases=("公司名称",)
-    ),
-)
-COLUMN_LABELS = {column.key: column.label for column in RESIDENT_COLUMNS}
 CUSTOMARY_ROLES = {
     "业主": Role.OWNER,
     "产权人": Role.OWNER,
@@ -84,164 +26,143 @@ CUSTOMARY_ROLES = {
     "同住人": Role.MEMBER,
     "家庭成员": Role.MEMBER,
 }
-# Errors of check_people land in the column they are about.
-FIELD_COLUMNS = {
-    "name": "name",
-    "role": "role",
-    "id_number": "id_number",
-    "phone": "phone",
-    "emergency_phone": "emergency_phone",
-    "company_name": "company_name",
-}
+RESIDENT_COLUMNS = (
+    Reference(
+        "estate", gettext_lazy("Estate"), model=Estate, example="翠湖天地", aliases=("项目", "小区")
+    ),
+    Reference(
+        "building",
+        gettext_lazy("Building"),
+        model=Building,
+        within="estate",
+        example="1号楼",
+        aliases=("楼栋",),
+    ),
+    Reference(
+        "entrance",
+        gettext_lazy("Entrance"),
+        model=Entrance,
+        within="building",
+        example="1单元",
+        aliases=("单元",),
+    ),
+    Reference(
+        "room_no",
+        gettext_lazy("Room number"),
+        model=Unit,
+        field="room_no",
+        within="entrance",
+        example="101",
+        aliases=("房号",),
+    ),
+    Text("name", pgettext_lazy("person", "Name"), example="张伟", aliases=("姓名",)),
+    Choice(
+        "role",
+        gettext_lazy("Role"),
+        choices=Role,
+        words=CUSTOMARY_ROLES,
+        example=Role.OWNER.label,
+        aliases=("身份", "类型"),
+    ),
+    Text(
+        "id_number",
+        gettext_lazy("ID number"),
+        required=False,
+        example="11010519491231002X",
+        aliases=("身份证号", "身份证号码"),
+    ),
+    Text(
+        "phone",
+        gettext_lazy("Mobile number"),
+        required=False,
+        example="13912345678",
+        aliases=("手机号", "手机", "电话"),
+    ),
+    Text("relation", gettext_lazy("Relation"), required=False, aliases=("关系", "与户主关系")),
+    Date(
+        "move_in",
+        gettext_lazy("Move-in date"),
+        required=False,
+        example="2024-05-01",
+        aliases=("入住日期",),
+    ),
+    Email("email", gettext_lazy("Email"), required=False, aliases=("邮箱",)),
+    Text(
+        "emergency_contact",
+        gettext_lazy("Emergency contact"),
+        required=False,
+        aliases=("紧急联系人",),
+    ),
+    Text(
+        "emergency_phone",
+        gettext_lazy("Emergency phone"),
+        required=False,
+        aliases=("紧急联系电话",),
+    ),
+    Text("company_name", gettext_lazy("Company name"), required=False, aliases=("公司名称",)),
+)
+PERSON_FIELDS = (
+    "name",
+    "id_number",
+    "phone",
+    "company_name",
+    "email",
+    "emergency_contact",
+    "emergency_phone",
+    "relation",
+)
 
 
-def _in_scope(queryset, user):
-    q = scope_q(queryset.model, user_scope(user))
-    return queryset.all() if q is None else queryset.filter(q)
+def by_unit(rows):
+    """``[(number, (unit, person))]`` as ``[(unit, [(number, person)])]``, in file order."""
+    groups = {}
+    for number, (unit, person) in rows:
+        groups.setdefault(unit.pk, (unit, []))[1].append((number, person))
+    return list(groups.values())
 
 
-class ResidentImport:
-    """Check every row of a residents workbook, then write all of it in one transaction."""
+class ResidentImporter(Importer):
+    """People of units, one row per person and unit, checked unit by unit with the form's
+    rules (``services.check_people``) and recorded as current residents at once."""
 
-    def __init__(self, job):
-        self.job, self.user = job, job.user
-        self.errors = []
-        self.roles = {**CUSTOMARY_ROLES, **choice_lookup(Role)}
+    kind = "residents.import_residents"
+    model = Resident
+    title = "residents"
+    columns = RESIDENT_COLUMNS
+    fallback_column = "name"
 
-    def error(self, row, key, message):
-        self.errors.append(excel.RowError(row, str(COLUMN_LABELS[key]), str(message)))
-
-    def run(self):
-        if not has_action(self.user, Resident, "add"):
-            raise JobFailed(_("No permission."))
-        try:
-            with self.job.input_file.open("rb") as upload:
-                sheet = excel.read_sheet(upload, RESIDENT_COLUMNS)
-        except ValidationError as error:
-            raise JobFailed(" ".join(error.messages))
-        if not sheet.rows:
-            raise JobFailed(_("The file has no rows to import."))
-        total = len(sheet.rows) * 2
-        progress(self.job, 0, total)
-        units = self.units(sheet.rows)
-        groups = {}  # unit id -> [(row number, person)]
-        for index, (number, record) in enumerate(sheet.rows, start=1):
-            found = self.read(number, record, units)
-            if found is not None:
-                unit, person = found
-                groups.setdefault(unit.pk, (unit, []))[1].append((number, person))
-            if index % 200 == 0:
-                progress(self.job, index)
-        for unit, rows in groups.values():
-            self.check(unit, rows)
-        if self.errors:
-            raise self.failure()
-        count = self.write(groups)
-        progress(self.job, total)
-        return {"summary": _("%(count)s residents imported.") % {"count": count}}
-
-    def units(self, rows):
-        """The units the rows name, in the user's scope, found with one query."""
-        rooms = {record["room_no"] for _number, record in rows if record["room_no"]}
-        queryset = _in_scope(
-            Unit.objects.filter(room_no__in=rooms).select_related("estate", "building", "entrance"),
-            self.user,
-        )
-        return {(u.estate.name, u.building.name, u.entrance.name, u.room_no): u for u in queryset}
-
-    def read(self, number, record, units):
-        key = (record["estate"], record["building"], record["entrance"], record["room_no"])
-        unit = units.get(key)
-        if unit is None:
-            self.error(
-                number,
-                "room_no",
-                _("No unit %(unit)s in your data scope.") % {"unit": " ".join(k for k in key if k)},
-            )
-        role = self.roles.get(record["role"].lower()) if record["role"] else None
-        if role is None:
-            labels = ", ".join(str(label) for label in Role.labels)
-            self.error(
-                number,
-                "role",
-                _("“%(value)s” is not one of: %(choices)s.")
-                % {"value": record["role"], "choices": labels},
-            )
-        move_in = None
-        if record["move_in"]:
-            try:
-                move_in = datetime.date.fromisoformat(record["move_in"][:10])
-            except ValueError:
-                self.error(number, "move_in", _("Enter a date such as 2024-05-01."))
+    def row(self, values, number):
+        unit, role = values["room_no"], values["role"]
         if unit is None or role is None:
             return None
         person = services.PersonInput(
-            name=record["name"],
             role=role,
-            id_number=record["id_number"],
-            phone=record["phone"],
-            kind=ResidentKind.COMPANY if record["company_name"] else ResidentKind.INDIVIDUAL,
-            company_name=record["company_name"],
-            email=record["email"],
-            emergency_contact=record["emergency_contact"],
-            emergency_phone=record["emergency_phone"],
-            relation=record["relation"],
+            kind=ResidentKind.COMPANY if values["company_name"] else ResidentKind.INDIVIDUAL,
+            **{name: values[name] or "" for name in PERSON_FIELDS},
         )
-        person.move_in = move_in or timezone.localdate()
+        person.move_in = values["move_in"] or timezone.localdate()
         return unit, person
 
-    def check(self, unit, rows):
-        """The form's rules (``services.check_people``) for the people of one unit."""
-        found = services.check_people(unit, [person for _number, person in rows])
-        for (number, _person), person_errors in zip(rows, found, strict=True):
-            for field, messages in person_errors.items():
-                key = FIELD_COLUMNS.get(field, "name")
-                for message in messages:
-                    self.error(number, key, " ".join(message.messages))
-        if not any(found):
-            self.check_email(rows)
+    def check(self, rows):
+        for unit, people in by_unit(rows):
+            found = services.check_people(unit, [person for _number, person in people])
+            for (number, _person), errors in zip(people, found, strict=True):
+                if errors:
+                    self.reject(number, ValidationError(errors))
 
-    def check_email(self, rows):
-        from django.core.validators import validate_email
-
-        for number, person in rows:
-            if person.email:
+    def save(self, rows):
+        for unit, people in by_unit(rows):
+            with self.saving(people[0][0]):
                 try:
-                    validate_email(person.email)
-                except ValidationError:
-                    self.error(number, "email", _("Enter a valid email address."))
-
-    def failure(self):
-        rows = len({e.row for e in self.errors})
-        message = ngettext(
-            "%(rows)s row has errors; nothing was imported.",
-            "%(rows)s rows have errors; nothing was imported.",
-            rows,
-        )
-        return JobFailed(message % {"rows": rows}, sorted(self.errors, key=lambda e: e.row))
-
-    def write(self, groups):
-        count = 0
-        with transaction.atomic():
-            for unit, rows in groups.values():
-                try:
-                    services.import_unit_people(self.user, unit, [p for _n, p in rows])
+                    services.import_unit_people(self.user, unit, [p for _n, p in people])
                 except ValidationError as error:  # changed since the check
                     for key, messages in error.message_dict.items():
-                        index = int(key.split("-")[1]) if key.startswith("people-") else 0
-                        for message in messages:
-                            self.error(rows[index][0], "name", message)
-                except (PermissionDenied, Http404):
-                    self.error(rows[0][0], "room_no", _("Outside your data scope."))
-                count += len(rows)
-            if self.errors:
-                raise self.failure()  # leaving the block rolls every row back
-        return count
+                        _people, index, name = key.split("-", 2)
+                        self.reject(people[int(index)][0], ValidationError({name: messages}))
+        return len(rows)
 
-
-@job_handler("residents.import_residents")
-def import_residents(job):
-    return ResidentImport(job).run()
+    def summary(self, result):
+        return _("%(count)s residents imported.") % {"count": result}
 
 
 @job_handler("residents.export_residents")

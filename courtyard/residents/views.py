@@ -40,7 +40,7 @@ from .forms import (
     RegistrationForm,
     VehicleForm,
 )
-from .jobs import RESIDENT_COLUMNS
+from .jobs import ResidentImporter
 from .models import Occupancy, Registration, Resident, Vehicle
 from .tables import HistoryResidentTable, RegistrationTable, ResidentTable, shown_id, shown_phone
 
@@ -649,10 +649,8 @@ class RegistrationHistoryView(ObjectHistoryView):
 
 class ResidentImportView(ObjectImportView):
     queryset = RESIDENTS
-    job_kind = "residents.import_residents"
-    columns = RESIDENT_COLUMNS
+    importer = ResidentImporter
     template_name = "residents/resident_import.html"
-    template_title = "residents"
 
 
 class ResidentExportView(ObjectExportView):

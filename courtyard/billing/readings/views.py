@@ -33,11 +33,10 @@ from courtyard.core.timeline import events_for
 from ..choices import MeterType
 from ..items.selectors import METER_UNITS
 from ..models import MeterReading
-from . import jobs as readings_jobs  # noqa: F401  (registers the import and export jobs)
 from . import selectors, services
 from .filters import MeterReadingFilterSet
 from .forms import AcceptForm, CorrectionForm, GridForm
-from .jobs import READING_COLUMNS
+from .jobs import READING_COLUMNS, ReadingImporter
 from .tables import MeterReadingTable
 
 READINGS = MeterReading.objects.select_related(*selectors.READING_RELATED)
@@ -192,10 +191,8 @@ class MeterReadingListView(ObjectListView):
 
 class MeterReadingImportView(ObjectImportView):
     queryset = READINGS
-    job_kind = "billing.import_readings"
-    columns = READING_COLUMNS
+    importer = ReadingImporter
     template_name = "billing/readings_import.html"
-    template_title = "meter-readings"
 
     def get(self, request, *args, **kwargs):
         if "template" in request.GET and request.GET.get("building"):
