@@ -69,3 +69,19 @@ def test_bodies_are_documented_with_their_own_schema(client, db):
         "comment",
     }
     assert "bills" in body("/api/v1/bills/publish")["required"]
+
+
+def test_uploads_are_documented_as_multipart_with_their_files(client, db):
+    """A client reads from the document which field carries the file and what else it takes."""
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+
+    def form(path):
+        content = paths[path]["post"]["requestBody"]["content"]
+        assert list(content) == ["multipart/form-data"]
+        schema = content["multipart/form-data"]["schema"]
+        return {name: field.get("format") for name, field in schema["properties"].items()}
+
+    files = form("/api/v1/notices/{pk}/attachments")
+    assert files == {"upload": "binary", "purpose": None}
+    assert form("/api/v1/notices/{pk}/images") == {"image": "binary"}
+    assert form("/api/v1/work-orders/{pk}/follow-ups")["text"] is None

@@ -7,17 +7,20 @@ and the figures: ``/statistics`` and ``/unread`` (the audience members who have 
 A step not allowed from the current state answers 409 with the service's ``code``
 (``not_editable``, ``not_submittable``, ``empty_audience``, ``not_approved``,
 ``not_yet_effective``, ``not_withdrawable``, ``not_pending`` …); bad input 400 with the
-fields' errors. Files and inline images go through the pages (multipart).
+fields' errors. A draft's files take ``multipart/form-data`` as the form does:
+``/attachments`` (an attachment or a poster) and ``/images`` (an image for the content, as the
+editor inserts it), each checked by its content.
 """
 
 from datetime import datetime
+from typing import Literal
 
 import django_filters
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
@@ -35,7 +38,7 @@ from courtyard.residents.models import Resident
 
 from . import selectors, services
 from .audience import audience_count, audience_warning
-from .choices import AudienceKind, NoticeCategory, NoticeStatus
+from .choices import AttachmentPurpose, AudienceKind, NoticeCategory, NoticeStatus
 from .filters import NoticeFilterSet
 from .models import Notice
 
@@ -145,17 +148,13 @@ class NoticeDetailOut(NoticeOut):
 
     @staticmethod
     def resolve_attachments(obj):
-        return [
-            {
-                "id": file.pk,
-                "purpose": file.purpose,
-                "name": file.original_name,
-                "mime_type": file.mime_type,
-                "size": file.size,
-                "url": reverse("core:attachment", args=[file.pk]),
-            }
-            for file in attachments_of(obj).order_by("uploaded_at", "pk")
-        ]
+        return [_file(file) for file in attachments_of(obj).order_by("uploaded_at", "pk")]
+
+
+class NoticeFileIn(Schema):
+    """A file of a draft: an attachment to download or a poster shown under the text."""
+
+    purpose: Literal["attachment", "poster"] = AttachmentPurpose.ATTACHMENT.value
 
 
 class NoticeIn(Schema):
@@ -268,6 +267,17 @@ def _draft_data(user, data):
     return data
 
 
+def _file(attachment):
+    return {
+        "id": attachment.pk,
+        "purpose": attachment.purpose,
+        "name": attachment.original_name,
+        "mime_type": attachment.mime_type,
+        "size": attachment.size,
+        "url": reverse("core:attachment", args=[attachment.pk]),
+    }
+
+
 def _notice(request, pk, action="view"):
     return get_for_action(Notice.objects.all(), request.user, action, pk=pk)
 
@@ -343,6 +353,40 @@ def update_notice(request, pk: int, payload: NoticePatch, response: HttpResponse
 def delete_notice(request, pk: int):
     services.delete_notice(request.user, _notice(request, pk))
     return Status(204, None)
+
+
+# Files ----------------------------------------------------------------------------------------
+
+
+@router.post("/notices/{pk}/attachments", response={201: NoticeAttachmentOut})
+@api_access("notices.change_notice")
+def add_notice_file(request, pk: int, upload: File[UploadedFile], payload: Form[NoticeFileIn]):
+    """An attachment (PDF, JPEG or PNG) or a poster (JPEG or PNG, shown under the text) of a
+    draft, as the form takes them: ``multipart/form-data`` with ``upload`` and ``purpose``;
+    checked by content and size (400 ``bad_file_type``, ``file_too_large``)."""
+    notice = expect_version(request, _notice(request, pk, "change"))
+    attachment = services.add_file(request.user, notice, upload, purpose=payload.purpose)
+    return Status(201, _file(attachment))
+
+
+@router.delete("/notices/{pk}/attachments/{attachment_id}", response={204: None})
+@api_access("notices.change_notice")
+def remove_notice_file(request, pk: int, attachment_id: Id):
+    """Remove an attachment or a poster of a draft (an inline image stays: the content links
+    it; 404 as for any id that is not one of the notice's files)."""
+    notice = expect_version(request, _notice(request, pk, "change"))
+    services.remove_file(request.user, notice, attachment_id)
+    return Status(204, None)
+
+
+@router.post("/notices/{pk}/images", response={201: NoticeAttachmentOut})
+@api_access("notices.change_notice")
+def add_notice_image(request, pk: int, image: File[UploadedFile]):
+    """An image for the content, as the editor inserts it: ``multipart/form-data`` with
+    ``image`` (JPEG or PNG, checked by content); link its ``url`` in an ``<img>`` of the
+    content. The notice's files list it with the purpose ``image``."""
+    notice = _notice(request, pk, "change")
+    return Status(201, _file(services.add_image(request.user, notice, image)))
 
 
 # The workflow ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courtyard.core import bulk, message_templates
+from courtyard.core import bulk, files, message_templates
 from courtyard.core.approvals import services as approvals
 from courtyard.core.audit import change_source
 from courtyard.core.choices import MessageChannel, MessageStatus
@@ -51,6 +51,7 @@ from .choices import (
     READER_VARIABLES,
     TITLE_MAX_LENGTH,
     WITHDRAWABLE_STATUSES,
+    AttachmentPurpose,
     AudienceKind,
     NoticeCategory,
     NoticeChannel,
@@ -831,6 +832,125 @@ def reply_to_comment(actor, comment, body):
             fresh.notice, actor, "comment_replied", _("Replied to a comment"), comment=fresh.pk
         )
     return reply
+
+
+# Files and inline images --------------------------------------------------------------------
+
+# What a file of a notice may be, by its purpose (checked by content, core.files).
+FILE_KINDS = {
+    AttachmentPurpose.ATTACHMENT: files.DOCUMENT_KINDS,
+    AttachmentPurpose.POSTER: files.IMAGE_KINDS,
+}
+
+
+def save_draft(actor, notice=None, *, add_files=(), remove_files=(), **fields):
+    """The form's save: create a draft (``notice`` None) or change one, and its files, in one
+    transaction. ``fields`` as ``create_notice`` / ``update_notice`` take them; ``add_files``
+    and ``remove_files`` as ``change_files``. Returns the notice."""
+    add_files = _checked_files(add_files)
+    with transaction.atomic():
+        if notice is None:
+            notice = create_notice(actor, **fields)
+            # Created by the actor in their scope: its first files come with the right to add.
+            _write_files(actor, notice, add_files, ())
+        else:
+            notice = update_notice(actor, notice, **fields)
+            change_files(actor, notice, add=add_files, remove=remove_files)
+    return notice
+
+
+def change_files(actor, notice, *, add=(), remove=()):
+    """Attach files to a notice and remove some, as one change on its timeline
+    (``notices.change_notice``; a notice not editable, or changed since the caller read it, is
+    refused as ``update_notice`` refuses it).
+
+    ``add`` holds (purpose, file) pairs: attachments PDF, JPEG or PNG, posters JPEG or PNG,
+    each checked by its content (a bad one: ValidationError on ``upload``, nothing stored).
+    ``remove`` holds ids of the notice's attachments and posters; its inline images stay (the
+    content links them). Returns the attachments added and how many were removed.
+    """
+    add = _checked_files(add)
+    if not add and not remove:
+        return [], 0
+    with transaction.atomic():
+        fresh = _locked(actor, notice, "change")
+        _require_editable(fresh)
+        if fresh.version != notice.version:
+            raise StaleVersion()
+        return _write_files(actor, fresh, add, remove)
+
+
+def _checked_files(add):
+    add = list(add)
+    errors = []
+    for purpose, uploaded in add:
+        if purpose not in FILE_KINDS:
+            raise ValueError(f"not a purpose of a notice's file: {purpose!r}")
+        try:
+            files.validate_upload(uploaded, FILE_KINDS[purpose])
+        except ValidationError as error:
+            errors.extend(error.error_list)
+    if errors:
+        raise ValidationError({"upload": errors})
+    return add
+
+
+def _write_files(actor, notice, add, remove):
+    added = [
+        files.attach(notice, uploaded, actor, purpose=purpose, kinds=FILE_KINDS[purpose])
+        for purpose, uploaded in add
+    ]
+    removed = 0
+    if remove:
+        removed, _by_model = (
+            files.attachments_of(notice)
+            .filter(pk__in=remove, purpose__in=list(FILE_KINDS))
+            .delete()
+        )
+    if added or removed:
+        record_event(
+            notice,
+            actor,
+            "files_changed",
+            _("Files changed: %(added)s added, %(removed)s removed")
+            % {"added": len(added), "removed": removed},
+        )
+    return added, removed
+
+
+def add_file(actor, notice, uploaded, purpose=AttachmentPurpose.ATTACHMENT):
+    """One attachment or poster (see ``change_files``); returns the stored attachment."""
+    added, _removed = change_files(actor, notice, add=[(purpose, uploaded)])
+    return added[0]
+
+
+def remove_file(actor, notice, attachment_id):
+    """Remove one attachment or poster of the notice (see ``change_files``); 404 when it is
+    none of its attachments and posters."""
+    with transaction.atomic():
+        _added, removed = change_files(actor, notice, remove=[attachment_id])
+        if not removed:
+            raise Http404
+
+
+def add_image(actor, notice, uploaded):
+    """An image inserted in the content from the editor: JPEG or PNG, checked by its content,
+    stored with an editable notice (``notices.change_notice``) for the content to link to.
+
+    Not on the timeline (saving the content that shows it is) and not held to the version the
+    caller read: the editor uploads while the draft is being written. Returns the attachment.
+    """
+    with transaction.atomic():
+        fresh = _locked(actor, notice, "change")
+        _require_editable(fresh)
+        if uploaded is None:
+            raise ValidationError({"image": ValidationError(_("Choose an image."), "required")})
+        try:
+            return files.attach(
+                fresh, uploaded, actor, AttachmentPurpose.IMAGE, kinds=files.IMAGE_KINDS
+            )
+        except ValidationError as error:
+            raise ValidationError({"image": error.error_list}) from None
 
 
 # Templates ---------------------------------------------------------------------------------

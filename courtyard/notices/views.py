@@ -8,7 +8,6 @@ refusal comes back as a message or a form error, with what was typed kept.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -34,7 +33,7 @@ from courtyard.core.generic import (
 )
 from courtyard.core.references import referable
 from courtyard.core.scoping import restrict
-from courtyard.core.timeline import events_for, record_event
+from courtyard.core.timeline import events_for
 
 from . import audience as audiences
 from . import selectors, services
@@ -274,30 +273,14 @@ def submitted_message(notice):
 
 
 def save_notice(user, notice, form):
-    """Create or change the draft, then its files, in one transaction."""
-    with transaction.atomic():
-        if notice is None:
-            notice = services.create_notice(user, **form.service_kwargs())
-        else:
-            notice = services.update_notice(user, notice, **form.service_kwargs())
-        added = [
-            files.attach(notice, uploaded, user, purpose=purpose)
-            for purpose, uploaded in form.uploads()
-        ]
-        removed = form.cleaned_data.get("remove_files") or []
-        if removed:
-            files.attachments_of(notice).filter(pk__in=removed).exclude(
-                purpose=AttachmentPurpose.IMAGE
-            ).delete()
-        if added or removed:
-            record_event(
-                notice,
-                user,
-                "files_changed",
-                _("Files changed: %(added)s added, %(removed)s removed")
-                % {"added": len(added), "removed": len(removed)},
-            )
-    return notice
+    """Create or change the draft, then its files, in one step (the service's)."""
+    return services.save_draft(
+        user,
+        notice,
+        add_files=form.uploads(),
+        remove_files=form.cleaned_data.get("remove_files") or [],
+        **form.service_kwargs(),
+    )
 
 
 def audience_context(form):
@@ -425,16 +408,12 @@ def notice_image(request, pk):
     """An image inserted from the editor: stored with the notice (checked by content) and
     answered with its permission-checked URL."""
     notice = notice_for(request, pk, "change")
-    if notice.status not in EDITABLE_STATUSES:
-        return JsonResponse({"error": not_editable_message(notice)}, status=409)
-    uploaded = request.FILES.get("image")
-    if uploaded is None:
-        return JsonResponse({"error": _("Choose an image.")}, status=400)
     try:
-        with transaction.atomic():
-            image = files.attach(
-                notice, uploaded, request.user, AttachmentPurpose.IMAGE, kinds=files.IMAGE_KINDS
-            )
+        image = services.add_image(request.user, notice, request.FILES.get("image"))
+    except StateConflict as error:
+        return JsonResponse({"error": error_text(error)}, status=409)
+    except PermissionDenied as error:
+        return JsonResponse({"error": error_text(error)}, status=403)
     except ValidationError as error:
         return JsonResponse({"error": " ".join(error.messages)}, status=400)
     return JsonResponse({"url": reverse("core:attachment", args=[image.pk])}, status=201)
