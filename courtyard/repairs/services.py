@@ -1,8 +1,6 @@
-"""The repair work order's state machine: every change of a work order comes through here.
-
-    submitted → accepted → dispatched → in_progress → completed → closed
-    cancelled from any open state (a resident only before dispatch)
-    completed → dispatched when the resident rejects the result (or staff reopen it)
+"""Every change of a work order comes through here, along the state machine declared in
+``states.WORK_ORDER`` (which states each transition leaves from and leads to, its permission,
+whether the resident takes it from the portal).
 
 Every transition is a named action with its own permission (``repairs.<action>_workorder``)
 and a data-scope check (outside the scope: 404; without the permission: 403). It locks the
@@ -45,14 +43,7 @@ from courtyard.core.timeline import record_event
 from courtyard.core.versions import StaleVersion
 
 from . import hooks, selectors
-from .choices import (
-    MAX_PHOTOS,
-    OPEN_STATUSES,
-    PhotoPurpose,
-    Source,
-    Urgency,
-    WorkOrderStatus,
-)
+from .choices import MAX_PHOTOS, PhotoPurpose, Source, Urgency
 from .models import (
     FollowUp,
     PendingListVisit,
@@ -61,13 +52,11 @@ from .models import (
     WorkOrder,
     WorkOrderSequence,
 )
+from .states import WORK_ORDER
 from .statistics import rollup
 
-S = WorkOrderStatus
 TECHNICIAN_PERMISSION = "repairs.complete_workorder"
 TECHNICIAN_CODENAME = "complete_workorder"
-# Resident-facing cancel: only before a technician is on the way.
-RESIDENT_CANCELLABLE = (S.SUBMITTED, S.ACCEPTED)
 
 Candidate = namedtuple("Candidate", "user skills open_load suggested")
 
@@ -359,7 +348,7 @@ def update_work_order(actor, order, **changes):
     if unknown:
         raise TypeError(f"WorkOrder has no changeable field {sorted(unknown)}")
     with transaction.atomic():
-        locked = _lock(actor, order, "change", OPEN_STATUSES)
+        locked = _lock(actor, order, "change")
         if locked.version != order.version:
             # An edit of details read before another change would undo it; a transition
             # (the other callers of _lock) acts on the stored order whatever was read.
@@ -411,33 +400,17 @@ def update_work_order(actor, order, **changes):
 # Transitions --------------------------------------------------------------------------------
 
 
-CONFLICT_CODES = {
-    "change": "not_open",
-    "accept": "not_submitted",
-    "dispatch": "not_dispatchable",
-    "start": "not_dispatched",
-    "followup": "not_open",
-    "complete": "not_in_progress",
-    "close": "not_completed",
-    "cancel": "not_open",
-    "reopen": "not_completed",
-    "confirm": "not_completed",
-    "reject": "not_completed",
-    "rate": "not_completed",
-}
+def _lock(actor, order, action):
+    """The order's row, locked, after the permission, scope and state checks of ``action``
+    (a transition of ``WORK_ORDER``).
 
-
-def _lock(actor, order, action, allowed, *, permission=None, resident=False):
-    """The order's row, locked, after the permission, scope and state checks.
-
-    ``permission`` names the staff action (``accept`` → repairs.accept_workorder); with
-    ``resident`` the actor is the resident the order belongs to. The caller's ``order``
-    shows the state they saw: if the row moved on meanwhile the action is refused.
+    A staff user needs the transition's permission and the order in their scope; a resident
+    takes the portal's transitions on an order of their own. The caller's ``order`` shows
+    the state they saw: if the row moved on meanwhile the action is refused.
     """
+    WORK_ORDER.require(actor, action)
     queryset = WorkOrder.objects.select_for_update()
-    if resident:
-        if not actor.is_authenticated or not actor.is_resident:
-            raise PermissionDenied
+    if actor.is_resident:
         # Ownership first (a join), then the lock on the order's row alone: PostgreSQL
         # cannot lock the nullable side of an outer join.
         mine = WorkOrder.objects.filter(
@@ -445,9 +418,8 @@ def _lock(actor, order, action, allowed, *, permission=None, resident=False):
         ).exists()
         locked = queryset.filter(pk=order.pk).first() if mine else None
     else:
-        if not has_action(actor, WorkOrder, permission or action) or actor.is_resident:
-            raise PermissionDenied
-        locked = restrict(queryset, actor, permission or action).filter(pk=order.pk).first()
+        permission = WORK_ORDER[action].permission
+        locked = restrict(queryset, actor, permission).filter(pk=order.pk).first()
     if locked is None:
         raise Http404
     if locked.status != order.status or locked.assignee_id != order.assignee_id:
@@ -459,12 +431,7 @@ def _lock(actor, order, action, allowed, *, permission=None, resident=False):
             % {"number": locked.number, "status": locked.get_status_display()},
             "changed_meanwhile",
         )
-    if locked.status not in allowed:
-        raise StateConflict(
-            _("Work order %(number)s cannot be changed this way while it is “%(status)s”.")
-            % {"number": locked.number, "status": locked.get_status_display()},
-            CONFLICT_CODES.get(action, "state_conflict"),
-        )
+    WORK_ORDER.check_state(locked, action, actor)
     return locked
 
 
@@ -481,8 +448,8 @@ def _finish(order, locked, fields):
 def accept(actor, order):
     """接单: the office takes a new request (answers the response deadline)."""
     with transaction.atomic():
-        locked = _lock(actor, order, "accept", (S.SUBMITTED,))
-        locked.status = S.ACCEPTED
+        locked = _lock(actor, order, "accept")
+        WORK_ORDER.move(locked, "accept")
         locked.accepted_at = timezone.now()
         record_event(locked, actor, "accepted", _("Accepted"))
         _notify_resident(
@@ -497,12 +464,10 @@ def accept(actor, order):
 def dispatch(actor, order, *, assignee, note=""):
     """派工: assign a technician (from submitted this accepts too; later, it reassigns)."""
     note = (note or "").strip()
+    # The state the caller saw picks the transition; _lock refuses it if the row moved on.
+    action = "reassign" if WORK_ORDER.state_allows(order, "reassign") else "dispatch"
     with transaction.atomic():
-        locked = _lock(
-            actor, order, "dispatch", (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS)
-        )
-        if locked.status == S.SUBMITTED and not has_action(actor, WorkOrder, "accept"):
-            raise PermissionDenied
+        locked = _lock(actor, order, action)
         _check_assignee(locked, assignee)
         if len(note) > WorkOrder._meta.get_field("dispatch_note").max_length:
             raise ValidationError(
@@ -511,7 +476,7 @@ def dispatch(actor, order, *, assignee, note=""):
         now = timezone.now()
         previous = locked.assignee
         fields = ["status", "assignee", "dispatch_note", "dispatched_at"]
-        if locked.status == S.SUBMITTED:
+        if WORK_ORDER.state_allows(locked, "accept"):  # a new request: accepted at once
             locked.accepted_at = now
             fields.append("accepted_at")
             record_event(locked, actor, "accepted", _("Accepted"))
@@ -547,7 +512,7 @@ def dispatch(actor, order, *, assignee, note=""):
                 assignee=assignee.pk,
                 note=note,
             )
-        locked.status = S.DISPATCHED
+        WORK_ORDER.move(locked, action)
         locked.assignee = assignee
         locked.dispatch_note = note
         locked.dispatched_at = now
@@ -591,9 +556,8 @@ def _check_assignee(order, assignee):
 def start(actor, order):
     """开工: the technician starts the work."""
     with transaction.atomic():
-        locked = _lock(actor, order, "start", (S.DISPATCHED,), permission="complete")
-        _check_own(actor, locked)
-        locked.status = S.IN_PROGRESS
+        locked = _lock(actor, order, "start")
+        WORK_ORDER.move(locked, "start")
         locked.started_at = timezone.now()
         record_event(locked, actor, "started", _("Work started"))
         return _finish(order, locked, ["status", "started_at"])
@@ -611,7 +575,7 @@ def add_follow_up(actor, order, *, text, photos=()):
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        locked = _lock(actor, order, "followup", OPEN_STATUSES)
+        locked = _lock(actor, order, "follow_up")
         follow_up = FollowUp.objects.create(
             work_order=locked, author=actor, text=text, created_by=actor
         )
@@ -648,8 +612,7 @@ def complete(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        locked = _lock(actor, order, "complete", (S.IN_PROGRESS,))
-        _check_own(actor, locked)
+        locked = _lock(actor, order, "complete")
         if locked.category.requires_signature and not signature:
             raise ValidationError(
                 {
@@ -660,7 +623,7 @@ def complete(
                 }
             )
         now = timezone.now()
-        locked.status = S.COMPLETED
+        WORK_ORDER.move(locked, "complete")
         locked.completed_at = now
         locked.work_done, locked.materials, locked.cost = work_done, materials, cost
         fields = ["status", "completed_at", "work_done", "materials", "cost"]
@@ -721,17 +684,11 @@ def _signature_file(signature):
     return ContentFile(data, name="signature.png")
 
 
-def _check_own(actor, order):
-    """Technicians start and complete their own orders; a dispatcher may do it for them."""
-    if order.assignee_id != actor.pk and not has_action(actor, WorkOrder, "dispatch"):
-        raise PermissionDenied(_("This work order is assigned to someone else."))
-
-
 def close(actor, order):
     """关闭: staff close a completed order (the resident did not answer)."""
     with transaction.atomic():
-        locked = _lock(actor, order, "close", (S.COMPLETED,))
-        locked.status = S.CLOSED
+        locked = _lock(actor, order, "close")
+        WORK_ORDER.move(locked, "close")
         locked.closed_at = timezone.now()
         record_event(locked, actor, "closed", _("Closed"))
         return _finish(order, locked, ["status", "closed_at"])
@@ -748,18 +705,10 @@ def cancel(actor, order, *, reason):
         raise ValidationError(
             {"reason": ValidationError(_("The reason is too long."), code="max_length")}
         )
-    is_resident = actor.is_authenticated and actor.is_resident
+    action = "resident_cancel" if actor.is_authenticated and actor.is_resident else "cancel"
     with transaction.atomic():
-        if is_resident:
-            locked = _lock(actor, order, "cancel", OPEN_STATUSES, resident=True)
-            if locked.status not in RESIDENT_CANCELLABLE:
-                raise StateConflict(
-                    _("A technician is already on the way: call the office to cancel."),
-                    "already_dispatched",
-                )
-        else:
-            locked = _lock(actor, order, "cancel", OPEN_STATUSES)
-        locked.status = S.CANCELLED
+        locked = _lock(actor, order, action)
+        WORK_ORDER.move(locked, action)
         locked.cancelled_at = timezone.now()
         locked.cancel_reason = reason
         record_event(locked, actor, "cancelled", _("Cancelled: %(reason)s") % {"reason": reason})
@@ -780,8 +729,8 @@ def reopen(actor, order, *, reason):
     """重新派工: staff send a completed or closed order back to its technician."""
     reason = _required_reason(reason)
     with transaction.atomic():
-        locked = _lock(actor, order, "reopen", (S.COMPLETED, S.CLOSED), permission="close")
-        fields = _back_to_dispatched(locked)
+        locked = _lock(actor, order, "reopen")
+        fields = _back_to_dispatched(locked, "reopen")
         record_event(locked, actor, "reopened", _("Reopened: %(reason)s") % {"reason": reason})
         _notify_assignee_reopened(locked, reason)
         return _finish(order, locked, fields)
@@ -794,9 +743,9 @@ def _required_reason(reason):
     return reason
 
 
-def _back_to_dispatched(locked):
+def _back_to_dispatched(locked, action):
     now = timezone.now()
-    locked.status = S.DISPATCHED
+    WORK_ORDER.move(locked, action)
     locked.reopen_count += 1
     locked.completed_at = locked.started_at = locked.closed_at = None
     locked.closed_automatically = False
@@ -834,8 +783,8 @@ def _notify_assignee_reopened(locked, reason):
 def confirm_completion(user, order):
     """The resident confirms the repair: the order closes."""
     with transaction.atomic():
-        locked = _lock(user, order, "confirm", (S.COMPLETED,), resident=True)
-        locked.status = S.CLOSED
+        locked = _lock(user, order, "confirm")
+        WORK_ORDER.move(locked, "confirm")
         locked.closed_at = timezone.now()
         record_event(locked, user, "confirmed", _("Confirmed by the resident"))
         return _finish(order, locked, ["status", "closed_at"])
@@ -845,8 +794,8 @@ def reject_completion(user, order, *, reason):
     """The resident says the problem remains: back to the technician, counted as a reopen."""
     reason = _required_reason(reason)
     with transaction.atomic():
-        locked = _lock(user, order, "reject", (S.COMPLETED,), resident=True)
-        fields = _back_to_dispatched(locked)
+        locked = _lock(user, order, "reject")
+        fields = _back_to_dispatched(locked, "reject")
         record_event(
             locked, user, "rejected", _("Rejected by the resident: %(reason)s") % {"reason": reason}
         )
@@ -870,9 +819,7 @@ def rate(user, order, *, stars, comment=""):
             {"comment": ValidationError(_("The comment is too long."), code="max_length")}
         )
     with transaction.atomic():
-        locked = _lock(user, order, "rate", (S.COMPLETED, S.CLOSED), resident=True)
-        if locked.rating is not None:
-            raise StateConflict(_("This repair has already been rated."), "already_rated")
+        locked = _lock(user, order, "rate")
         locked.rating = stars
         locked.rating_comment = comment
         locked.rated_at = timezone.now()

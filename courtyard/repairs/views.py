@@ -40,7 +40,7 @@ from courtyard.core.timeline import events_for
 from . import selectors, services
 from .choices import (
     ASSIGNED_STATUSES,
-    OPEN_STATUSES,
+    UNRESPONDED_STATUSES,
     PhotoPurpose,
     WorkOrderStatus,
 )
@@ -55,6 +55,7 @@ from .forms import (
     WorkOrderForm,
 )
 from .models import RepairCategory, TechnicianSkill, WorkOrder
+from .states import WORK_ORDER
 from .tables import (
     ROW_RELATED,
     RepairCategoryTable,
@@ -101,9 +102,9 @@ def annotate_sla(orders, now=None):
     now = now or timezone.now()
     for order in orders:
         due = None
-        if order.status in (WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED):
+        if order.status in UNRESPONDED_STATUSES:
             due, order.sla_kind = order.response_due, "response"
-        elif order.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.IN_PROGRESS):
+        elif order.status in ASSIGNED_STATUSES:
             due, order.sla_kind = order.resolution_due, "resolution"
         order.sla_due = due
         if due is None:
@@ -213,6 +214,21 @@ class WorkOrderExportView(ObjectExportView):
     export_job = "repairs.export_work_orders"
 
 
+# The technician's big buttons, and those of an order's page (transitions of WORK_ORDER).
+PHONE_BUTTONS = ("start", "follow_up", "complete")
+PAGE_BUTTONS = (
+    "accept",
+    "dispatch",
+    "reassign",
+    "start",
+    "follow_up",
+    "complete",
+    "close",
+    "reopen",
+    "cancel",
+)
+
+
 @access("repairs.complete_workorder")
 def my_work_orders(request):
     """我的工单: the technician's open orders on a phone, with big buttons."""
@@ -220,6 +236,7 @@ def my_work_orders(request):
     photos = photos_of(orders, PhotoPurpose.REPORT)
     for order in orders:
         order.photos = photos.get(order.pk, [])
+        order.actions = WORK_ORDER.buttons(request.user, order, PHONE_BUTTONS)
     return render(request, "repairs/my_work_orders.html", {"orders": orders})
 
 
@@ -284,31 +301,6 @@ def timeline_of(order):
     return entries
 
 
-def actions_for(user, order):
-    """The buttons a user sees on an order: what its state and their permissions allow.
-
-    The services decide again; this only keeps impossible buttons off the page.
-    """
-    status = order.status
-    may = user.has_perm
-    S = WorkOrderStatus
-    # Technicians start and complete their own orders; a dispatcher may do it for them.
-    own = may("repairs.complete_workorder") and (
-        order.assignee_id == user.pk or may("repairs.dispatch_workorder")
-    )
-    return {
-        "accept": status == S.SUBMITTED and may("repairs.accept_workorder"),
-        "dispatch": status in (S.SUBMITTED, S.ACCEPTED) and may("repairs.dispatch_workorder"),
-        "reassign": status in ASSIGNED_STATUSES and may("repairs.dispatch_workorder"),
-        "start": status == S.DISPATCHED and own,
-        "follow_up": status in OPEN_STATUSES and may("repairs.followup_workorder"),
-        "complete": status == S.IN_PROGRESS and own,
-        "close": status == S.COMPLETED and may("repairs.close_workorder"),
-        "reopen": status in (S.COMPLETED, S.CLOSED) and may("repairs.close_workorder"),
-        "cancel": status in OPEN_STATUSES and may("repairs.cancel_workorder"),
-    }
-
-
 class WorkOrderDetailView(ObjectDetailView):
     queryset = ORDERS.select_related("reported_by", "resident")
     template_name = "repairs/workorder_detail.html"
@@ -322,7 +314,7 @@ class WorkOrderDetailView(ObjectDetailView):
         photos = {}
         for attachment in photos_of([order])[order.pk]:
             photos.setdefault(attachment.purpose, []).append(attachment)
-        actions = actions_for(self.request.user, order)
+        actions = WORK_ORDER.buttons(self.request.user, order, PAGE_BUTTONS)
         context.update(
             report_photos=photos.get(PhotoPurpose.REPORT, []),
             completion_photos=photos.get(PhotoPurpose.COMPLETION, []),
@@ -537,7 +529,8 @@ def workorder_dispatch(request, pk):
         "object": order,
         "candidates": rows,
         "chosen": str(form["assignee"].value() or ""),
-        "reassign": order.status in ASSIGNED_STATUSES,
+        "reassign": WORK_ORDER.state_allows(order, "reassign"),
+        "accepts_too": WORK_ORDER.state_allows(order, "accept"),
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "repairs/workorder_dispatch.html", context, status=status)

@@ -20,7 +20,7 @@ from courtyard.repairs.choices import Urgency
 from courtyard.repairs.models import RepairCategory
 
 from .. import selectors
-from .views import my_order, my_orders
+from .selectors import my_order, my_orders
 
 router = Router(tags=["portal"])
 

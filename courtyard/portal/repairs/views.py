@@ -4,7 +4,6 @@ or reject the completion, rate it, cancel it before it is dispatched. The rules 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,13 +14,14 @@ from courtyard.core.exceptions import StateConflict
 from courtyard.core.files import attachments_of
 from courtyard.core.generic import apply_service_errors
 from courtyard.core.timeline import events_for
-from courtyard.repairs import selectors as repair_selectors
 from courtyard.repairs import services as repair_services
 from courtyard.repairs.choices import PhotoPurpose, WorkOrderStatus
+from courtyard.repairs.states import WORK_ORDER
 
 from .. import selectors
 from ..views import page
 from . import forms as repair_forms
+from .selectors import my_order, my_orders
 
 STATUS_COLOURS = {
     WorkOrderStatus.SUBMITTED: "blue",
@@ -32,25 +32,6 @@ STATUS_COLOURS = {
     WorkOrderStatus.CLOSED: "secondary",
     WorkOrderStatus.CANCELLED: "secondary",
 }
-# Before dispatch a resident may still cancel their report.
-CANCELLABLE = (WorkOrderStatus.SUBMITTED, WorkOrderStatus.ACCEPTED)
-# The page offers the rating once the resident has confirmed (or the order closed itself); the
-# API and the service also accept a rating of a completed order.
-RATEABLE = (WorkOrderStatus.CLOSED,)
-
-
-def my_orders(user):
-    return repair_selectors.orders_for_resident(user).select_related(
-        "category", "unit", "building", "estate", "assignee"
-    )
-
-
-def my_order(user, pk):
-    """One of my work orders; anyone else's is "not found"."""
-    order = my_orders(user).filter(pk=pk).first()
-    if order is None:
-        raise Http404
-    return order
 
 
 def decorate(order):
@@ -63,6 +44,8 @@ def repair_list(request):
     orders = [
         decorate(order) for order in my_orders(request.user).order_by("-created_at", "-pk")[:100]
     ]
+    for order in orders:
+        order.awaits_confirmation = WORK_ORDER.allows(request.user, order, "confirm")
     return page(request, "portal/repairs_list.html", {"orders": orders})
 
 
@@ -99,15 +82,17 @@ def repair_new(request):
 
 def detail_context(user, order, **forms):
     photos = list(attachments_of(order).order_by("uploaded_at", "pk"))
-    rated = order.rating is not None
+    actions = WORK_ORDER.buttons(user, order)
     return {
         "order": decorate(order),
         "events": list(events_for(order).order_by("-at", "-pk")),
         "report_photos": [p for p in photos if p.purpose == PhotoPurpose.REPORT],
         "completion_photos": [p for p in photos if p.purpose == PhotoPurpose.COMPLETION],
-        "can_confirm": order.status == WorkOrderStatus.COMPLETED,
-        "can_rate": order.status in RATEABLE and not rated,
-        "can_cancel": order.status in CANCELLABLE,
+        "can_confirm": actions["confirm"],
+        # One question at a time: the page asks to confirm (or reject) the repair first and
+        # offers the rating after that; the API takes a rating whenever the service does.
+        "can_rate": actions["rate"] and not actions["confirm"],
+        "can_cancel": actions["resident_cancel"],
         "stars": range(1, 6),
         "reject_form": forms.get("reject_form") or repair_forms.RejectForm(),
         "rate_form": forms.get("rate_form") or repair_forms.RateForm(),
