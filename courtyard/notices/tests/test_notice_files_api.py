@@ -3,7 +3,6 @@
 (404), state (409) and, for the files, the ETag read (412)."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from courtyard.core.files import attachments_of
 from courtyard.core.models import Attachment
@@ -13,21 +12,10 @@ from courtyard.notices.choices import AttachmentPurpose as P
 from tests.factories import make_user
 
 from .conftest import draft
-from .test_views import PDF, PNG, published
+from .test_notice_files import fake, pdf, png
+from .test_views import PDF, published
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf(name="说明.pdf"):
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
-
-
-def png(name="海报.png"):
-    return SimpleUploadedFile(name, PNG, content_type="image/png")
-
-
-def fake(name="海报.png"):
-    return SimpleUploadedFile(name, b"<svg onload=alert(1)>", content_type="image/png")
 
 
 @pytest.fixture
