@@ -1,10 +1,6 @@
 """The announcement's workflow and the readers' actions: every change of a notice comes
-through here.
-
-    draft → pending_review → approved → published → expired
-    pending_review → rejected (back to the author with the reason)
-    approved / published → withdrawn (not once expired); a withdrawn or rejected notice is
-    edited like a draft and submitted again
+through here, along the state machine declared in ``states.NOTICE`` (draft → pending_review →
+approved → published → expired; rejected and withdrawn go back to editing).
 
 Staff actions take the acting user first and need their own permission
 (``notices.add_notice``, ``change_notice``, ``delete_notice``, ``submit_notice``,
@@ -46,11 +42,9 @@ from . import variables
 from .audience import Audience, audience_count
 from .choices import (
     COMMENT_MAX_LENGTH,
-    EDITABLE_STATUSES,
     READABLE_STATUSES,
     READER_VARIABLES,
     TITLE_MAX_LENGTH,
-    WITHDRAWABLE_STATUSES,
     AttachmentPurpose,
     AudienceKind,
     NoticeCategory,
@@ -60,6 +54,7 @@ from .choices import (
 from .message_texts import PUBLISHED as PUBLISHED_TEMPLATE
 from .models import Notice, NoticeComment, NoticeDelivery, NoticeReceipt, NoticeTemplate
 from .sanitize import clean_comment, clean_rich, is_blank
+from .states import NOTICE
 
 logger = logging.getLogger(__name__)
 S = NoticeStatus
@@ -108,6 +103,14 @@ def _locked(actor, notice, action):
     if not audiences.notice_covered(actor, found):
         raise PermissionDenied(_("This announcement reaches estates outside your data scope."))
     return found
+
+
+def _locked_for(actor, notice, transition):
+    """The notice locked for a transition of ``NOTICE``: its permission and scope as
+    ``_locked`` checks them, then its state (409 with the transition's code)."""
+    fresh = _locked(actor, notice, NOTICE[transition].permission)
+    NOTICE.check_state(fresh, transition, actor)
+    return fresh
 
 
 def _refresh(notice, fresh):
@@ -245,8 +248,7 @@ def update_notice(actor, notice, **changes):
     if unknown:
         raise TypeError(f"unknown notice fields: {sorted(unknown)}")
     with transaction.atomic():
-        fresh = _locked(actor, notice, "change")
-        _require_editable(fresh)
+        fresh = _locked_for(actor, notice, "edit")
         if fresh.version != notice.version:
             # The draft was saved by someone else since the caller read it: this save would
             # undo their changes (a workflow step acts on the stored notice instead).
@@ -267,25 +269,13 @@ def update_notice(actor, notice, **changes):
 
 
 def _require_editable(notice):
-    if notice.status in EDITABLE_STATUSES:
-        return
-    messages = {
-        S.PENDING_REVIEW: _("The announcement is awaiting review; wait for the decision."),
-        S.APPROVED: _("The announcement is approved; withdraw it to edit it."),
-        S.PUBLISHED: _("The announcement is published; withdraw it to edit it."),
-        S.EXPIRED: _("An expired announcement can no longer be edited."),
-    }
-    raise StateConflict(messages.get(notice.status), "not_editable")
+    NOTICE.check_state(notice, "edit")
 
 
 def delete_notice(actor, notice):
     """Delete a draft or rejected notice that was never published (``delete_notice``)."""
     with transaction.atomic():
-        fresh = _locked(actor, notice, "delete")
-        if fresh.status not in (S.DRAFT, S.REJECTED) or fresh.was_published:
-            raise StateConflict(
-                _("Only a draft that was never published can be deleted."), "not_deletable"
-            )
+        fresh = _locked_for(actor, notice, "delete")
         fresh.delete()
 
 
@@ -302,17 +292,7 @@ def submit_notice(actor, notice):
     once, and published too when its time has come. Returns the notice.
     """
     with transaction.atomic():
-        fresh = _locked(actor, notice, "submit")
-        if fresh.status == S.PENDING_REVIEW:
-            raise StateConflict(
-                _("The announcement is already awaiting review; wait for the decision."),
-                "already_pending",
-            )
-        if fresh.status not in EDITABLE_STATUSES:
-            raise StateConflict(
-                _("Only a draft, rejected or withdrawn announcement can be submitted."),
-                "not_submittable",
-            )
+        fresh = _locked_for(actor, notice, "submit")
         if is_blank(fresh.content):
             raise StateConflict(_("Write the announcement before submitting it."), "empty_content")
         if fresh.has_ended:
@@ -324,7 +304,7 @@ def submit_notice(actor, notice):
                 _("Nobody lives in the chosen audience: the announcement would reach no one."),
                 "empty_audience",
             )
-        fresh.status = S.PENDING_REVIEW
+        NOTICE.move(fresh, "submit")
         fresh.submitted_at = timezone.now()
         fresh.reject_reason = ""
         fresh.save(update_fields=["status", "submitted_at", "reject_reason", "updated_at"])
@@ -345,9 +325,8 @@ def on_approved(request, actor):
     """Approval-engine callback: approved, and published at once when its time has come
     (or expired at once when its end passed meanwhile)."""
     notice = Notice.objects.select_for_update().get(pk=request.object_id)
-    if notice.status != S.PENDING_REVIEW:
-        raise StateConflict(_("This announcement is no longer awaiting review."), "not_pending")
-    notice.status = S.APPROVED
+    NOTICE.check_state(notice, "approve", actor)
+    NOTICE.move(notice, "approve")
     notice.approved_at = timezone.now()
     notice.save(update_fields=["status", "approved_at", "updated_at"])
     record_event(notice, actor, "approved", _("Approved"))
@@ -360,9 +339,8 @@ def on_approved(request, actor):
 def on_rejected(request, actor, reason):
     """Approval-engine callback: back to the author with the reason."""
     notice = Notice.objects.select_for_update().get(pk=request.object_id)
-    if notice.status != S.PENDING_REVIEW:
-        raise StateConflict(_("This announcement is no longer awaiting review."), "not_pending")
-    notice.status = S.REJECTED
+    NOTICE.check_state(notice, "reject", actor)
+    NOTICE.move(notice, "reject")
     notice.reject_reason = (reason or "")[:500]
     notice.save(update_fields=["status", "reject_reason", "updated_at"])
     record_event(notice, actor, "rejected", _("Rejected: %(reason)s") % {"reason": reason})
@@ -399,21 +377,7 @@ def publish_notice(actor, notice, *, resend=None):
     end (``already_ended``).
     """
     with transaction.atomic():
-        fresh = _locked(actor, notice, "publish")
-        if fresh.status == S.PUBLISHED:
-            raise StateConflict(_("The announcement is already published."), "already_published")
-        if fresh.status != S.APPROVED:
-            raise StateConflict(
-                _("Only an approved announcement can be published."), "not_approved"
-            )
-        if not fresh.has_started:
-            raise StateConflict(
-                _("The announcement takes effect on %(date)s; it is published then.")
-                % {"date": f"{timezone.localtime(fresh.effective_from):%Y-%m-%d %H:%M}"},
-                "not_yet_effective",
-            )
-        if fresh.has_ended:
-            raise StateConflict(_("The announcement's end has passed."), "already_ended")
+        fresh = _locked_for(actor, notice, "publish")
         result = _publish(fresh, actor, resend=resend)
     _refresh(notice, fresh)
     return result
@@ -453,7 +417,7 @@ def _publish(notice, actor, *, resend=None):
             page = []
     writer.write(page)
     writer.queue_delivery()
-    notice.status = S.PUBLISHED
+    NOTICE.move(notice, "publish")
     notice.published_at = now
     notice.resend_on_publish = False
     notice.save(
@@ -593,13 +557,8 @@ def withdraw_notice(actor, notice, reason=""):
     refused (``not_withdrawable``).
     """
     with transaction.atomic():
-        fresh = _locked(actor, notice, "withdraw")
-        if fresh.status not in WITHDRAWABLE_STATUSES or fresh.has_ended:
-            raise StateConflict(
-                _("Only an approved or published announcement before its end can be withdrawn."),
-                "not_withdrawable",
-            )
-        fresh.status = S.WITHDRAWN
+        fresh = _locked_for(actor, notice, "withdraw")
+        NOTICE.move(fresh, "withdraw")
         fresh.withdrawn_at = timezone.now()
         fresh.withdraw_reason = (reason or "").strip()[:500]
         fresh.save(update_fields=["status", "withdrawn_at", "withdraw_reason", "updated_at"])
@@ -616,7 +575,7 @@ def withdraw_notice(actor, notice, reason=""):
 
 
 def _expire(notice, actor=None):
-    notice.status = S.EXPIRED
+    NOTICE.move(notice, "expire")
     notice.expired_at = timezone.now()
     notice.save(update_fields=["status", "expired_at", "updated_at"])
     record_event(notice, actor, "expired", _("Expired at its end"), automatic=actor is None)
@@ -627,7 +586,7 @@ def expire_due_notices(now=None):
     returns how many. Run every minute by ``tasks.publish_and_expire``."""
     now = now or timezone.now()
     due = Notice.objects.filter(
-        status__in=(S.PUBLISHED, S.APPROVED), effective_to__lte=now
+        status__in=NOTICE["expire"].sources, effective_to__lte=now
     ).values_list("pk", flat=True)
     expired = 0
     with change_source("task"):
@@ -635,7 +594,7 @@ def expire_due_notices(now=None):
             with transaction.atomic():
                 notice = (
                     Notice.objects.select_for_update()
-                    .filter(pk=pk, status__in=(S.PUBLISHED, S.APPROVED), effective_to__lte=now)
+                    .filter(pk=pk, status__in=NOTICE["expire"].sources, effective_to__lte=now)
                     .first()
                 )
                 if notice is None:  # withdrawn meanwhile
@@ -649,7 +608,7 @@ def publish_due_notices(now=None):
     """Publish the approved notices whose ``effective_from`` has come; returns how many."""
     now = now or timezone.now()
     due = (
-        Notice.objects.filter(status=S.APPROVED, effective_from__lte=now)
+        Notice.objects.filter(status__in=NOTICE["publish"].sources, effective_from__lte=now)
         .exclude(effective_to__lte=now)
         .order_by("effective_from", "pk")
         .values_list("pk", flat=True)
@@ -661,7 +620,9 @@ def publish_due_notices(now=None):
                 with transaction.atomic():
                     notice = (
                         Notice.objects.select_for_update()
-                        .filter(pk=pk, status=S.APPROVED, effective_from__lte=now)
+                        .filter(
+                            pk=pk, status__in=NOTICE["publish"].sources, effective_from__lte=now
+                        )
                         .first()
                     )
                     if notice is None:  # published or withdrawn meanwhile
@@ -696,8 +657,7 @@ def _receipt(user, notice):
 
 
 def _require_published(receipt):
-    if receipt.notice.status != S.PUBLISHED:
-        raise StateConflict(_("This announcement has ended."), "not_published")
+    NOTICE.check_state(receipt.notice, "respond")
 
 
 def _stamp(receipt, **values):

@@ -38,9 +38,7 @@ from courtyard.core.timeline import events_for
 from . import audience as audiences
 from . import selectors, services
 from .choices import (
-    EDITABLE_STATUSES,
     READER_VARIABLES,
-    WITHDRAWABLE_STATUSES,
     AttachmentPurpose,
     AudienceKind,
     NoticeChannel,
@@ -59,6 +57,7 @@ from .forms import (
 )
 from .jobs import EXPORT_UNREAD, unread_workbook
 from .models import Notice, NoticeComment, NoticeTemplate
+from .states import NOTICE
 from .tables import STATUS_COLOURS, NoticeTable, UnreadTable
 
 S = NoticeStatus
@@ -257,11 +256,8 @@ class NoticeFormView(AccessMixin, TemplateView):
 
 
 def not_editable_message(notice):
-    if notice.status == S.PENDING_REVIEW:
-        return _("The announcement is awaiting review; wait for the decision.")
-    if notice.status == S.EXPIRED:
-        return _("An expired announcement can no longer be edited.")
-    return _("Withdraw the announcement first to edit it.")
+    """Why the notice cannot be edited now, as the service refuses it."""
+    return str(NOTICE.refusal(notice, "edit").message)
 
 
 def submitted_message(notice):
@@ -423,26 +419,15 @@ def notice_image(request, pk):
 
 
 def actions_for(user, notice, approval):
-    """The buttons a user sees: what the state and their permissions allow (the services
-    decide again)."""
-    may = user.has_perm
-    status = notice.status
-    running = not notice.has_ended
-    return {
-        "edit": status in EDITABLE_STATUSES and may("notices.change_notice"),
-        "submit": status in EDITABLE_STATUSES and may("notices.submit_notice"),
-        "publish": status == S.APPROVED
-        and notice.has_started
-        and running
-        and may("notices.publish_notice"),
-        "withdraw": status in WITHDRAWABLE_STATUSES and running and may("notices.withdraw_notice"),
-        "delete": status in (S.DRAFT, S.REJECTED)
-        and not notice.was_published
-        and may("notices.delete_notice"),
-        "decide": approval is not None
-        and status == S.PENDING_REVIEW
-        and approvals.may_decide(user, approval),
-    }
+    """The buttons a user sees: the transitions of ``NOTICE`` the state and their permissions
+    allow (the services decide again), and whether they may decide the pending approval."""
+    actions = NOTICE.buttons(user, notice)
+    actions["decide"] = (
+        approval is not None
+        and NOTICE.state_allows(notice, "approve")
+        and approvals.may_decide(user, approval)
+    )
+    return actions
 
 
 EVENT_LOOKS = {
@@ -541,7 +526,7 @@ class NoticeDetailView(ObjectDetailView):
             or RejectForm(initial={"level": approval.current_level if approval else 1}),
             withdraw_form=kwargs.get("withdraw_form") or WithdrawForm(),
         )
-        if notice.status in EDITABLE_STATUSES:
+        if notice.is_editable:
             context["audience_now"] = audiences.audience_count(notice)
         if notice.was_published and user.has_perm("notices.view_notice_statistics"):
             context.update(statistics_context(self.request, notice))

@@ -16,7 +16,7 @@ from courtyard.core.api import Pagination, api_access
 from courtyard.notices import selectors as notice_selectors
 from courtyard.notices import services as notice_services
 
-from .views import decorate, excerpt, listed_files, reader_receipts, visible_comments
+from .selectors import as_read, excerpt, listed_files, reader_receipts, visible_comments
 
 router = Router(tags=["portal"])
 
@@ -81,7 +81,7 @@ class CommentIn(Schema):
 
 def _row(notice, receipt):
     """One of my notices as a row: my copy of its title and my receipt's stamps."""
-    decorate(notice, receipt)
+    as_read(notice, receipt)
     return {
         "id": notice.pk,
         "title": notice.reader_title,

@@ -7,7 +7,7 @@ from django import template
 from courtyard.notices import selectors
 
 from ..notices.forms import ConfirmForm
-from ..notices.views import decorate, listed_files
+from ..notices.selectors import as_read, listed_files
 
 register = template.Library()
 
@@ -28,7 +28,7 @@ def _pending(user):
     notice = selectors.must_read_pending(user).first()
     if notice is None:
         return None
-    decorate(notice, selectors.my_receipt(user, notice))
+    as_read(notice, selectors.my_receipt(user, notice))
     notice.posters, notice.files = listed_files(notice)
     notice.confirm_form = ConfirmForm(auto_id="must-read-%s")
     return notice
