@@ -66,6 +66,22 @@ def place_of(bill):
     return ""
 
 
+def receipt_lines(payment):
+    """The lines of a payment's receipt (收据): each bill it settled, with its item, period,
+    place and the amount put on it (the office's receipt and the resident's alike)."""
+    return [
+        {
+            "item": allocation.bill.item.name,
+            "period": allocation.bill.period
+            or (allocation.bill.note or allocation.bill.get_kind_display()),
+            "place": place_of(allocation.bill),
+            "amount": allocation.amount,
+            "bill": allocation.bill,
+        }
+        for allocation in payment.allocations.all()
+    ]
+
+
 # The cashier's search -----------------------------------------------------------------------
 
 

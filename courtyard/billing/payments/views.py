@@ -192,25 +192,11 @@ def payment_for(request, pk, action="view"):
         raise Http404
 
 
-def receipt_lines(payment):
-    return [
-        {
-            "item": allocation.bill.item.name,
-            "period": allocation.bill.period
-            or (allocation.bill.note or allocation.bill.get_kind_display()),
-            "place": selectors.place_of(allocation.bill),
-            "amount": allocation.amount,
-            "bill": allocation.bill,
-        }
-        for allocation in payment.allocations.all()
-    ]
-
-
 @access("billing.view_payment")
 def payment_receipt(request, pk):
     """收据: the printable receipt of one payment."""
     payment = payment_for(request, pk)
-    lines = receipt_lines(payment)
+    lines = selectors.receipt_lines(payment)
     places = []
     for line in lines:
         if line["place"] and line["place"] not in places:
@@ -263,7 +249,7 @@ class PaymentDetailView(ObjectDetailView):
         payment = context["object"]
         user = self.request.user
         valid = payment.status == PaymentStatus.VALID
-        lines = receipt_lines(payment)
+        lines = selectors.receipt_lines(payment)
         for line in lines:
             bill = line["bill"]
             line["refundable"] = (
@@ -308,7 +294,7 @@ def payment_void(request, pk):
                     request, _("Payment %(number)s voided.") % {"number": payment.number}
                 )
                 return redirect(payment.get_absolute_url())
-    context = {"form": form, "payment": payment, "lines": receipt_lines(payment)}
+    context = {"form": form, "payment": payment, "lines": selectors.receipt_lines(payment)}
     return render(request, "billing/payments_void.html", context, status=status)
 
 

@@ -10,12 +10,12 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from courtyard.billing.choices import OUTSTANDING_STATUSES
-from courtyard.billing.payments.views import receipt_lines
+from courtyard.billing.payments.selectors import receipt_lines
 from courtyard.core.access import RESIDENT
 from courtyard.core.api import ApiError, Pagination, api_access
 
-from .views import BILL_RELATED, calculation, my_bill, my_bills, my_payment, my_payments
-from .views import place_of as bill_place
+from .selectors import BILL_RELATED, calculation, my_bill, my_bills, my_payment, my_payments
+from .selectors import place_of as bill_place
 
 router = Router(tags=["portal"])
 STATUSES = {"unpaid": True, "paid": False}

@@ -7,7 +7,8 @@ from ninja import Query, Router, Schema
 from courtyard.core.api import api_access
 
 from . import selectors as statistics
-from .views import PERMISSION, parse_period
+from .forms import parse_period
+from .selectors import PERMISSION
 
 router = Router(tags=["repairs"])
 

@@ -36,6 +36,7 @@ from ..choices import WorkOrderStatus
 from ..models import RepairCategory, WorkOrder, WorkOrderDailyCategory, WorkOrderDailyFigure
 from . import rollup
 
+PERMISSION = "repairs.view_repair_statistics"  # the page, its download and the API
 DAY, WEEK, MONTH = "day", "week", "month"
 # The page and the API keep the figures this long per data scope, range and language.
 CACHE_SECONDS = 300
