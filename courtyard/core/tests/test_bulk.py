@@ -68,27 +68,52 @@ def test_no_rows_write_nothing():
     assert len(queries) == 0
 
 
+def sqlite_statements():
+    """The INSERT statements the driver runs, as their numbers of rows (SQLite)."""
+    statements = []
+    connection.ensure_connection()
+    connection.connection.set_trace_callback(statements.append)
+    return statements
+
+
+def rows_of(statements):
+    return [sql.count("), (") + 1 for sql in statements if sql.startswith("INSERT")]
+
+
 def test_rows_beyond_one_statement_are_written_in_batches():
-    """More rows than SQLite's variables allow in one statement (32,766 since 3.32: 3,276
-    rows of 10 columns); PostgreSQL copies them at once."""
+    """More values than SQLite's variables allowed in one statement before 3.32 (999) and
+    after (32,766), each statement within the limit of this SQLite; PostgreSQL copies them."""
     rows = messages(7000)
-    with CaptureQueriesContext(connection) as queries:
+    sqlite = connection.vendor == "sqlite"
+    statements = sqlite_statements() if sqlite else []
+    try:
         ids = bulk.insert(Message, MESSAGE_COLUMNS, rows)
+    finally:
+        if sqlite:
+            connection.connection.set_trace_callback(None)
 
     assert len(ids) == 7000 == len(set(ids))
     recipients = dict(Message.objects.filter(pk__in=ids).values_list("pk", "recipient"))
     assert [recipients[pk] for pk in ids] == [row[1] for row in rows]
-    if connection.vendor == "sqlite":
-        per_statement = bulk.variable_limit() // len(MESSAGE_COLUMNS)
-        inserts = [q for q in queries if q["sql"].startswith("INSERT")]
-        assert len(inserts) == -(-7000 // per_statement)
+    if sqlite:
+        sizes = rows_of(statements)
+        assert sum(sizes) == 7000 and len(sizes) > 1
+        assert max(sizes) * len(MESSAGE_COLUMNS) <= bulk.variable_limit()
 
 
-def test_a_small_variable_limit_still_writes_every_row(monkeypatch):
-    monkeypatch.setattr(bulk, "variable_limit", lambda: 25)  # 2 rows of 10 per statement
-    rows = messages(5)
-    ids = bulk.insert(Message, MESSAGE_COLUMNS, rows)
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements")
+def test_a_batch_is_the_largest_power_of_two_the_limit_allows_and_the_rest_in_halves(
+    monkeypatch,
+):
+    monkeypatch.setattr(bulk, "variable_limit", lambda: 65)  # 6 rows of 10: 4 a statement
+    rows = messages(15)
+    statements = sqlite_statements()
+    try:
+        ids = bulk.insert(Message, MESSAGE_COLUMNS, rows)
+    finally:
+        connection.connection.set_trace_callback(None)
 
+    assert rows_of(statements) == [4, 4, 4, 2, 1]
     recipients = dict(Message.objects.filter(pk__in=ids).values_list("pk", "recipient"))
     assert [recipients[pk] for pk in ids] == [row[1] for row in rows]
 
