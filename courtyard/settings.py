@@ -292,4 +292,6 @@ LOGGING = {
 
 COURTYARD_PRODUCT_NAME = _("Courtyard")
 COURTYARD_ESTATE_MODEL = "estates.Estate"
+# The places of the data scope: a model pointing at one says how it is scoped (core.scoping).
+COURTYARD_SCOPE_PLACES = ["estates.Estate", "estates.Building", "estates.Entrance", "estates.Unit"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lockout is per username, as the product requires

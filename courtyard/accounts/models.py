@@ -172,6 +172,8 @@ class ScopeGrant(BaseModel):
     buildings = models.ManyToManyField("estates.Building", blank=True, verbose_name=_("buildings"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
 
+    scope_exempt = "The data scope itself: administered with its user, within the administrator's."
+
     class Meta:
         verbose_name = _("data scope")
         verbose_name_plural = _("data scopes")

@@ -137,6 +137,9 @@ class ChargeRate(Versioned, BaseModel):
     )
     tiers = models.JSONField(_("tiers"), default=list, blank=True)
 
+    scope_estate_lookup = "estate"
+    scope_shared_without_estate = True  # the default rates apply to every estate
+
     class Meta:
         ordering = ["item__sort_order", "estate_id", "unit_use"]
         verbose_name = _("charge rate")

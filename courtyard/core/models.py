@@ -247,6 +247,9 @@ class ApprovalFlow(AuditedMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    scope_estate_lookup = "estate"
+    scope_shared_without_estate = True  # the default flow applies to every estate
+
     class Meta:
         ordering = ["kind", "estate_id"]
         verbose_name = _("approval flow")

@@ -7,13 +7,28 @@ the lookups from itself to its estate and to its building::
     scope_estate_lookup = "building__estate"
     scope_building_lookup = "building"
 
+or by a ``scope_q(cls, scope)`` classmethod. Rows without an estate that apply to every
+estate (a default rate, the default approval flow) are in every scope when the model also
+says ``scope_shared_without_estate = True``.
+
+The gate fails closed: a model that points at a place of the data scope (an estate, a
+building, an entrance or a unit: ``COURTYARD_SCOPE_PLACES``) and says none of this is an
+error (the system check ``core.E001``, and ImproperlyConfigured at its first restriction),
+unless it says why its rows need no scope::
+
+    scope_exempt = "A counter of work-order numbers, never listed."
+
 A user's data scope comes from ``user.get_scope()`` (accounts.ScopeGrant), so this module
 stays free of any module above core.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from django.core.exceptions import PermissionDenied
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -63,6 +78,7 @@ def user_scope(user):
 
 def scope_q(model, scope):
     """The Q that limits ``model`` rows to ``scope``; None means no limit."""
+    require_scope_declaration(model)
     if scope.all_estates:
         return None
     custom = getattr(model, "scope_q", None)
@@ -75,7 +91,65 @@ def scope_q(model, scope):
     building_lookup = getattr(model, "scope_building_lookup", None)
     if building_lookup and scope.building_ids:
         q |= Q(**{f"{building_lookup}__in": scope.building_ids})
+    if getattr(model, "scope_shared_without_estate", False):
+        q |= Q(**{f"{estate_lookup}__isnull": True})
     return q
+
+
+def declares_scope(model):
+    """Whether ``model`` says how its rows are scoped, or why they need no scope."""
+    return any(
+        getattr(model, name, None) is not None
+        for name in ("scope_q", "scope_estate_lookup", "scope_exempt")
+    )
+
+
+def scope_places():
+    return tuple(apps.get_model(label) for label in settings.COURTYARD_SCOPE_PLACES)
+
+
+def place_fields(model):
+    """The fields by which ``model`` points at a place of the data scope."""
+    places = scope_places()
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if f.concrete and f.is_relation and f.related_model in places
+    ]
+
+
+@cache
+def undeclared_places(model):
+    """The place fields of a model that declares no scope (an empty tuple when it is fine)."""
+    return () if declares_scope(model) else tuple(place_fields(model))
+
+
+def require_scope_declaration(model):
+    """Refuse to restrict a model that points at an estate, building or unit but declares no
+    scope: without a lookup, ``restrict`` would let every row through."""
+    fields = undeclared_places(model)
+    if fields:
+        raise ImproperlyConfigured(scope_error_message(model, fields))
+
+
+def scope_error_message(model, fields):
+    return (
+        f"{model._meta.label} points at a place of the data scope ({', '.join(fields)}) "
+        "but declares no scope: give it scope_estate_lookup (and scope_building_lookup), a "
+        "scope_q classmethod, or scope_exempt = <why its rows need no scope>."
+    )
+
+
+def check_scope_declarations(app_configs=None, models=None, **kwargs):
+    """System check core.E001: every model at a place of the data scope declares its scope."""
+    if models is None:
+        configs = app_configs or apps.get_app_configs()
+        models = [model for config in configs for model in config.get_models()]
+    return [
+        checks.Error(scope_error_message(model, fields), obj=model, id="core.E001")
+        for model in models
+        if (fields := undeclared_places(model))
+    ]
 
 
 def has_action(user, model, action):

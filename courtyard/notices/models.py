@@ -194,6 +194,8 @@ class NoticeReceipt(models.Model):
     confirmed_at = models.DateTimeField(_("reading confirmed at"), null=True, blank=True)
     liked_at = models.DateTimeField(_("liked at"), null=True, blank=True)
 
+    scope_exempt = "A reader's slot of a notice: read through its notice (scoped) or by the reader."
+
     class Meta:
         ordering = ["notice_id", "unit_id", "resident_id"]
         verbose_name = _("read receipt")

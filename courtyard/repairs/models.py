@@ -385,6 +385,8 @@ class WorkOrderSequence(models.Model):
     year = models.PositiveSmallIntegerField()
     last_number = models.PositiveIntegerField(default=0)
 
+    scope_exempt = "A counter taken under a row lock by the create service, never listed."
+
     class Meta:
         default_permissions = ()
         constraints = [

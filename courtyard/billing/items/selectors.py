@@ -111,11 +111,8 @@ def items_with_default_rates(user):
 
 
 def visible_rates(user, action="view"):
-    queryset = restrict(ChargeRate.objects.select_related("item", "estate"), user, action)
-    scope = user_scope(user)
-    if scope.all_estates:
-        return queryset
-    return queryset.filter(Q(estate__isnull=True) | Q(estate__in=scope.estate_ids))
+    """The default rates and those of the estates in the user's scope (ChargeRate's scope)."""
+    return restrict(ChargeRate.objects.select_related("item", "estate"), user, action)
 
 
 def rates_of(user, item):
