@@ -12,7 +12,7 @@ from .access import SIGNED_IN, STAFF, access
 from .estate_model import estates_for
 from .files import can_view_attachment
 from .jobs import visible_jobs
-from .models import Attachment, Message
+from .models import Attachment, Job, Message
 
 
 @access(STAFF)
@@ -22,14 +22,14 @@ def home(request):
     return render(request, "core/home.html", overview(request))
 
 
-@access(STAFF)
+@access(STAFF, model=Job)
 def job_detail(request, pk):
     job = get_object_or_404(visible_jobs(request.user), pk=pk)
     template = "core/partials/job_status.html" if request.htmx else "core/job_detail.html"
     return render(request, template, {"job": job})
 
 
-@access(STAFF)
+@access(STAFF, model=Job)
 def job_download(request, pk):
     job = get_object_or_404(visible_jobs(request.user), pk=pk)
     if not job.output_file:
@@ -37,7 +37,7 @@ def job_download(request, pk):
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=job.output_name)
 
 
-@access(SIGNED_IN)
+@access(SIGNED_IN, model=Attachment)
 def attachment_download(request, pk):
     attachment = get_object_or_404(Attachment.objects.select_related("content_type"), pk=pk)
     if not can_view_attachment(request.user, attachment):

@@ -24,7 +24,7 @@ from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
-from courtyard.core.access import STAFF
+from courtyard.core.access import STAFF, acts_on
 from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
 from courtyard.core.approvals import services as approvals
 from courtyard.core.approvals.api import ApproveIn, RejectIn
@@ -400,6 +400,7 @@ def submit_notice(request, pk: int):
 
 @router.post("/notices/{pk}/approve", response=NoticeDetailOut)
 @api_access(STAFF)
+@acts_on(Notice)
 def approve_notice(request, pk: int, payload: ApproveIn):
     """Approve the notice's pending request at its current level (approvers of that level)."""
     notice, approval = _with_approval(request, pk)
@@ -409,6 +410,7 @@ def approve_notice(request, pk: int, payload: ApproveIn):
 
 @router.post("/notices/{pk}/reject", response=NoticeDetailOut)
 @api_access(STAFF)
+@acts_on(Notice)
 def reject_notice(request, pk: int, payload: RejectIn):
     """Reject the notice's pending request; it goes back to its author with the reason."""
     notice, approval = _with_approval(request, pk)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from courtyard.core import files, jobs, versions
-from courtyard.core.access import STAFF, AccessMixin, access
+from courtyard.core.access import STAFF, AccessMixin, access, acts_on
 from courtyard.core.approvals import services as approvals
 from courtyard.core.approvals.forms import ApproveForm, RejectForm
 from courtyard.core.estate_model import estates_for
@@ -133,6 +133,7 @@ class NoticeListView(ObjectListView):
 # The form ----------------------------------------------------------------------------------
 
 
+@acts_on(Notice)
 class NoticeFormView(AccessMixin, TemplateView):
     """新增公告 and editing a draft, a rejected or a withdrawn notice."""
 
@@ -399,7 +400,7 @@ def search_people(form, estates, query):
 
 
 @require_POST
-@access("notices.change_notice")
+@access("notices.change_notice", model=Notice)
 def notice_image(request, pk):
     """An image inserted from the editor: stored with the notice (checked by content) and
     answered with its permission-checked URL."""
@@ -601,12 +602,12 @@ def button_action(request, pk, call, success, action="view"):
     return redirect(notice.get_absolute_url())
 
 
-@access("notices.submit_notice")
+@access("notices.submit_notice", model=Notice)
 def notice_submit(request, pk):
     return button_action(request, pk, services.submit_notice, submitted_message, action="submit")
 
 
-@access("notices.publish_notice")
+@access("notices.publish_notice", model=Notice)
 def notice_publish(request, pk):
     return button_action(
         request,
@@ -620,7 +621,7 @@ def notice_publish(request, pk):
     )
 
 
-@access("notices.withdraw_notice")
+@access("notices.withdraw_notice", model=Notice)
 def notice_withdraw(request, pk):
     """撤回: with a reason; readers no longer see it, and the author may edit it again."""
     notice = notice_for(request, pk, "withdraw")
@@ -657,7 +658,7 @@ def pending_request(notice):
 
 
 @require_POST
-@access("notices.view_notice")
+@access("notices.view_notice", model=Notice)
 def notice_approve(request, pk):
     """Approve at the current level (core.approvals decides who may)."""
     notice = notice_for(request, pk)
@@ -686,7 +687,7 @@ def notice_approve(request, pk):
 
 
 @require_POST
-@access("notices.view_notice")
+@access("notices.view_notice", model=Notice)
 def notice_reject(request, pk):
     notice = notice_for(request, pk)
     approval = pending_request(notice)
@@ -716,7 +717,7 @@ def notice_reject(request, pk):
 # Statistics: the unread list and its export -----------------------------------------------
 
 
-@access("notices.view_notice_statistics")
+@access("notices.view_notice_statistics", model=Notice)
 def notice_unread(request, pk):
     """A page of the unread list (htmx swaps it into the notice's page)."""
     notice = notice_for(request, pk)
@@ -724,7 +725,7 @@ def notice_unread(request, pk):
     return render(request, "notices/partials/unread.html", context)
 
 
-@access("notices.view_notice_statistics")
+@access("notices.view_notice_statistics", model=Notice)
 def notice_unread_export(request, pk):
     """The unread list as Excel: written at once, or by a background job when it is long."""
     notice = notice_for(request, pk)
@@ -738,7 +739,7 @@ def notice_unread_export(request, pk):
 # Comments ---------------------------------------------------------------------------------
 
 
-@access("notices.view_notice")
+@access("notices.view_notice", model=Notice)
 def notice_comments(request, pk):
     """The next page of a notice's comments (htmx appends it under the shown ones)."""
     notice = notice_for(request, pk)
@@ -779,7 +780,7 @@ def comment_action(request, pk, form_class, call, success):
     return redirect(notice_url)
 
 
-@access("notices.moderate_noticecomment")
+@access("notices.moderate_noticecomment", model=NoticeComment)
 def comment_hide(request, pk):
     return comment_action(
         request,
@@ -790,7 +791,7 @@ def comment_hide(request, pk):
     )
 
 
-@access("notices.moderate_noticecomment")
+@access("notices.moderate_noticecomment", model=NoticeComment)
 def comment_reply(request, pk):
     return comment_action(
         request,
@@ -853,12 +854,12 @@ def template_or_404(pk):
     return template
 
 
-@access("notices.change_noticetemplate")
+@access("notices.change_noticetemplate", model=NoticeTemplate)
 def template_edit(request, pk):
     return template_form(request, template_or_404(pk))
 
 
-@access("notices.delete_noticetemplate")
+@access("notices.delete_noticetemplate", model=NoticeTemplate)
 def template_delete(request, pk):
     template = template_or_404(pk)
     if request.method == "POST":

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
-from courtyard.core.access import AccessMixin, access
+from courtyard.accounts.models import User
+from courtyard.core.access import AccessMixin, access, acts_on
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
     CompanyWideFormMixin,
@@ -335,7 +336,7 @@ class WorkOrderHistoryView(ObjectHistoryView):
 
 
 @require_POST
-@access("repairs.view_workorder")
+@access("repairs.view_workorder", model=WorkOrder)
 def workorder_reveal_phone(request, pk):
     """显示号码: the contact phone in full, on the timeline; htmx swaps it into the page."""
     order = order_for(request, pk)
@@ -374,17 +375,17 @@ def button_action(request, pk, call, success):
     return redirect(next_url(request, order))
 
 
-@access("repairs.accept_workorder")
+@access("repairs.accept_workorder", model=WorkOrder)
 def workorder_accept(request, pk):
     return button_action(request, pk, services.accept, _("Accepted."))
 
 
-@access("repairs.complete_workorder")
+@access("repairs.complete_workorder", model=WorkOrder)
 def workorder_start(request, pk):
     return button_action(request, pk, services.start, _("Work started."))
 
 
-@access("repairs.close_workorder")
+@access("repairs.close_workorder", model=WorkOrder)
 def workorder_close(request, pk):
     return button_action(request, pk, services.close, _("Closed."))
 
@@ -425,7 +426,7 @@ def form_action(request, pk, *, form_class, call, success, template, title, form
     return render(request, template, context, status=status)
 
 
-@access("repairs.followup_workorder")
+@access("repairs.followup_workorder", model=WorkOrder)
 def workorder_follow_up(request, pk):
     return form_action(
         request,
@@ -440,7 +441,7 @@ def workorder_follow_up(request, pk):
     )
 
 
-@access("repairs.complete_workorder")
+@access("repairs.complete_workorder", model=WorkOrder)
 def workorder_complete(request, pk):
     return form_action(
         request,
@@ -454,7 +455,7 @@ def workorder_complete(request, pk):
     )
 
 
-@access("repairs.cancel_workorder")
+@access("repairs.cancel_workorder", model=WorkOrder)
 def workorder_cancel(request, pk):
     return form_action(
         request,
@@ -469,7 +470,7 @@ def workorder_cancel(request, pk):
     )
 
 
-@access("repairs.close_workorder")
+@access("repairs.close_workorder", model=WorkOrder)
 def workorder_reopen(request, pk):
     return form_action(
         request,
@@ -484,7 +485,7 @@ def workorder_reopen(request, pk):
     )
 
 
-@access("repairs.dispatch_workorder")
+@access("repairs.dispatch_workorder", model=WorkOrder)
 def workorder_dispatch(request, pk):
     """派工 (or reassign): the candidates with skills and load, the suggested one first."""
     order = order_for(request, pk)
@@ -635,6 +636,7 @@ class TechnicianListView(TechnicianScopeMixin, ObjectListView):
     table_class = TechnicianTable
 
 
+@acts_on(User)  # the path names the technician
 class TechnicianSkillEditView(TechnicianScopeMixin, ObjectEditView):
     """The categories one technician covers (the dispatch page suggests by them)."""
 

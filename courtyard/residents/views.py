@@ -329,7 +329,7 @@ def _done(request, resident, call, success):
     return redirect(resident.get_absolute_url())
 
 
-@access("residents.change_resident")
+@access("residents.change_resident", model=Occupancy)
 def occupancy_move_out(request, pk):
     occupancy = _occupancy_for(request, pk)
     if request.method != "POST":
@@ -346,7 +346,7 @@ def occupancy_move_out(request, pk):
     )
 
 
-@access("residents.change_core_resident")
+@access("residents.change_core_resident", model=Occupancy)
 def occupancy_core(request, pk):
     """Ownership of one unit: owner / tenant / member, with the owner's confirmation."""
     occupancy = _occupancy_for(request, pk)
@@ -383,7 +383,7 @@ def occupancy_core(request, pk):
     return render(request, "residents/resident_form.html", context, status=status)
 
 
-@access("residents.change_resident")
+@access("residents.change_resident", model=Resident)
 def member_add(request, pk):
     resident = _resident_for(request, pk)
     if request.method != "POST":
@@ -404,7 +404,7 @@ def member_add(request, pk):
     )
 
 
-@access("residents.change_resident")
+@access("residents.change_resident", model=Resident)
 def vehicle_add(request, pk):
     resident = _resident_for(request, pk)
     if request.method != "POST":
@@ -421,7 +421,7 @@ def vehicle_add(request, pk):
     )
 
 
-@access("residents.change_resident")
+@access("residents.change_resident", model=Vehicle)
 def vehicle_delete(request, pk):
     try:
         vehicle = Vehicle.objects.get(pk=pk)
@@ -438,7 +438,7 @@ def vehicle_delete(request, pk):
     )
 
 
-@access("residents.invite_resident")
+@access("residents.invite_resident", model=Resident)
 def resident_invite(request, pk):
     resident = _resident_for(request, pk, "view")
     if request.method != "POST":

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from courtyard.core import message_templates, messaging
 from courtyard.core.access import PUBLIC, access
 from courtyard.core.exceptions import StateConflict
+from courtyard.core.models import Message
 from courtyard.core.scoping import may_change_company_wide
 from courtyard.core.timeline import events_for
 
@@ -203,7 +204,7 @@ def _message(request, pk):
     return message
 
 
-@access("core.view_message")
+@access("core.view_message", model=Message)
 def message_detail(request, pk):
     message = _message(request, pk)
     selectors.with_shown_recipient([message], request.user)
@@ -219,7 +220,7 @@ def message_detail(request, pk):
 
 
 @require_POST
-@access("core.change_message")
+@access("core.change_message", model=Message)
 def message_retry(request, pk):
     message = _message(request, pk)
     try:

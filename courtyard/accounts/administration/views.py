@@ -115,7 +115,7 @@ def _user_form_page(request, user, form, title, intro, status=200):
     return render(request, "accounts/user_action_form.html", context, status=status)
 
 
-@access("accounts.change_user")
+@access("accounts.change_user", model=User)
 def user_roles(request, pk):
     user = admin_services.user_to_administer(request.user, pk, "change")
     form = UserRolesForm(_posted(request), initial={"roles": selectors.roles_of(user)})
@@ -132,7 +132,7 @@ def user_roles(request, pk):
     return _user_form_page(request, user, form, title, intro, 400 if form.errors else 200)
 
 
-@access("accounts.change_user")
+@access("accounts.change_user", model=User)
 def user_scope(request, pk):
     user = admin_services.user_to_administer(request.user, pk, "change")
     form = UserScopeForm(
@@ -156,7 +156,7 @@ def user_scope(request, pk):
     return render(request, "accounts/user_scope.html", context, status=status)
 
 
-@access("accounts.reset_password_user")
+@access("accounts.reset_password_user", model=User)
 def user_password(request, pk):
     user = admin_services.user_to_administer(request.user, pk, "reset_password")
     form = PasswordResetForm(_posted(request))
@@ -192,13 +192,13 @@ def _user_action(request, pk, action, service, done):
     return redirect(user.get_absolute_url())
 
 
-@access("accounts.unlock_user")
+@access("accounts.unlock_user", model=User)
 @require_POST
 def user_unlock(request, pk):
     return _user_action(request, pk, "unlock", admin_services.unlock_user, _("Account unlocked."))
 
 
-@access("accounts.change_user")
+@access("accounts.change_user", model=User)
 @require_POST
 def user_deactivate(request, pk):
     return _user_action(
@@ -206,7 +206,7 @@ def user_deactivate(request, pk):
     )
 
 
-@access("accounts.change_user")
+@access("accounts.change_user", model=User)
 @require_POST
 def user_activate(request, pk):
     return _user_action(
@@ -214,7 +214,7 @@ def user_activate(request, pk):
     )
 
 
-@access("accounts.change_user")
+@access("accounts.change_user", model=User)
 @require_POST
 def user_sign_out(request, pk):
     user = admin_services.user_to_administer(request.user, pk, "change")
@@ -274,7 +274,7 @@ class RoleDeleteView(CompanyWideFormMixin, ObjectDeleteView):
     delete_service = admin_services.delete_role
 
 
-@access("accounts.change_role")
+@access("accounts.change_role", model=Role)
 @require_POST
 def role_permissions(request, pk):
     role = get_for_action(ROLES, request.user, "change", pk=pk)

@@ -177,7 +177,7 @@ def refused(request, bill, error):
     return response
 
 
-@access("billing.publish_bill")
+@access("billing.publish_bill", model=Bill)
 def bill_publish(request, pk):
     bill = bill_for(request, pk)
     if request.method != "POST":
@@ -190,7 +190,7 @@ def bill_publish(request, pk):
     return redirect(bill.get_absolute_url())
 
 
-@access("billing.void_bill")
+@access("billing.void_bill", model=Bill)
 def bill_void(request, pk):
     """作废: a published bill voided with a reason (the form keeps what was typed)."""
     bill = bill_for(request, pk)

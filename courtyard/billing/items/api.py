@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from courtyard.core.access import acts_on
 from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
@@ -165,6 +166,7 @@ def delete_charge_item(request, pk: int):
 
 @router.post("/charge-items/{pk}/rates", response={201: RateOut})
 @api_access("billing.add_chargerate")
+@acts_on(ChargeItem)
 def create_rate(request, pk: int, payload: ChargeRateIn):
     item = get_for_action(ChargeItem.objects.all(), request.user, "view", pk=pk)
     rate = services.create_rate(

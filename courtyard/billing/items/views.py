@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from courtyard.core import versions
-from courtyard.core.access import AccessMixin, access
+from courtyard.core.access import AccessMixin, access, acts_on
 from courtyard.core.estate_model import estates_for
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
@@ -33,7 +33,7 @@ from courtyard.core.generic import (
 )
 from courtyard.core.modules import NavItem
 
-from ..models import ChargeItem, ParkingSpace
+from ..models import ChargeItem, ChargeRate, ParkingSpace
 from . import jobs as items_jobs  # noqa: F401  (registers the export job)
 from . import selectors, services
 from .filters import ChargeItemFilterSet, ParkingSpaceFilterSet
@@ -148,6 +148,7 @@ class RateTableView(AccessMixin, TemplateView):
         return context
 
 
+@acts_on(ChargeRate)
 class RateEditView(AccessMixin, TemplateView):
     """Add a rate (``?item=&estate=&use=``) or change one's figures."""
 
@@ -216,6 +217,7 @@ class RateEditView(AccessMixin, TemplateView):
         return self.respond(form, item, rate, status=400)
 
 
+@acts_on(ChargeRate)
 class RateDeleteView(AccessMixin, TemplateView):
     """Remove an estate's own rate (its units then pay the default)."""
 

@@ -35,7 +35,7 @@ from courtyard.estates.models import Unit
 from courtyard.residents.models import Resident
 
 from ..choices import PaymentStatus
-from ..models import Payment, Refund
+from ..models import Bill, Payment, Refund
 from ..pricing import to_money
 from . import jobs as payments_jobs  # noqa: F401  (registers the export job)
 from . import selectors, services
@@ -192,7 +192,7 @@ def payment_for(request, pk, action="view"):
         raise Http404
 
 
-@access("billing.view_payment")
+@access("billing.view_payment", model=Payment)
 def payment_receipt(request, pk):
     """收据: the printable receipt of one payment."""
     payment = payment_for(request, pk)
@@ -273,7 +273,7 @@ class PaymentHistoryView(ObjectHistoryView):
     queryset = PAYMENTS
 
 
-@access("billing.void_payment")
+@access("billing.void_payment", model=Payment)
 def payment_void(request, pk):
     """冲销: void a payment with a reason; its bills owe the money again."""
     payment = payment_for(request, pk, "void")
@@ -301,7 +301,7 @@ def payment_void(request, pk):
 # Deposit refunds -----------------------------------------------------------------------------
 
 
-@access("billing.add_refund")
+@access("billing.add_refund", model=Bill)
 def refund_add(request, bill_pk):
     """退押金: pay back (part of) a deposit bill's paid money."""
     bill = selectors.refundable_bill(request.user, bill_pk)

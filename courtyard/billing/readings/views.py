@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import TemplateView
 
 from courtyard.core import excel
-from courtyard.core.access import AccessMixin, access
+from courtyard.core.access import AccessMixin, access, acts_on
 from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import (
     ObjectDetailView,
@@ -291,7 +291,7 @@ def reading_for(request, pk, action="view"):
         raise Http404
 
 
-@access("billing.review_meterreading")
+@access("billing.review_meterreading", model=MeterReading)
 def accept_reading(request, pk):
     """Accept a flagged reading as it stands (POST)."""
     reading = reading_for(request, pk, "review")
@@ -310,6 +310,7 @@ def accept_reading(request, pk):
     return redirect(target)
 
 
+@acts_on(MeterReading)
 class MeterReadingEditView(AccessMixin, TemplateView):
     """Correct a saved reading: the same rules as entering one."""
 
@@ -351,6 +352,7 @@ class MeterReadingEditView(AccessMixin, TemplateView):
         return self.respond(reading, form, status=400)
 
 
+@acts_on(MeterReading)
 class MeterReadingDeleteView(AccessMixin, TemplateView):
     access = "billing.delete_meterreading"
     template_name = "billing/readings_delete.html"

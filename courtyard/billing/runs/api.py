@@ -10,6 +10,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
+from courtyard.core.access import acts_on
 from courtyard.core.api import Id, Pagination, api_access
 from courtyard.core.bilingual import in_language
 from courtyard.core.references import resolve, resolve_many
@@ -223,6 +224,7 @@ def get_run(request, pk: int):
 
 @router.post("/bill-runs/{pk}/publish", response=RunDetailOut)
 @api_access("billing.publish_bill")
+@acts_on(BillRun)
 def publish_run(request, pk: int):
     run = BillRun.objects.filter(pk=pk).first()
     if run is None:

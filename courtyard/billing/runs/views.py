@@ -150,7 +150,7 @@ class BillRunHistoryView(ObjectHistoryView):
     queryset = RUNS
 
 
-@access("billing.publish_bill")
+@access("billing.publish_bill", model=BillRun)
 def billrun_publish(request, pk):
     """【发布】 a generated run: its drafts become owed, each payer is told once."""
     try:
@@ -170,7 +170,7 @@ def billrun_publish(request, pk):
     return redirect(run.get_absolute_url())
 
 
-@access("billing.add_billrun")
+@access("billing.add_billrun", model=BillRun)
 def billrun_restart(request, pk):
     """Generate a failed run again (its worker died or it crashed; it kept no drafts)."""
     try:

@@ -18,15 +18,16 @@ follow the default again. Levels are given in order as ``{"role", "name"}``; no 
 from datetime import datetime
 from typing import Literal
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
-from ..access import STAFF
+from ..access import STAFF, acts_on
 from ..api import Id, Pagination, SmallInt, api_access
 from ..estate_model import estates_for
-from ..models import ApprovalFlow
+from ..models import ApprovalFlow, ApprovalRequest
 from ..references import resolve, resolve_many
 from . import services as approvals
 
@@ -167,12 +168,14 @@ def list_approvals(request, box: Literal["awaiting", "submitted", "decided"] = "
 
 @router.get("/approvals/{pk}", response=ApprovalDetailOut)
 @api_access(STAFF)
+@acts_on(ApprovalRequest)
 def get_approval(request, pk: int):
     return _detail(request, _visible(request, pk))
 
 
 @router.post("/approvals/{pk}/approve", response=ApprovalDetailOut)
 @api_access(STAFF)
+@acts_on(ApprovalRequest)
 def approve(request, pk: int, payload: ApproveIn):
     approval = _visible(request, pk)
     approvals.approve(request.user, approval, payload.comment, level=payload.level)
@@ -181,6 +184,7 @@ def approve(request, pk: int, payload: ApproveIn):
 
 @router.post("/approvals/{pk}/reject", response=ApprovalDetailOut)
 @api_access(STAFF)
+@acts_on(ApprovalRequest)
 def reject(request, pk: int, payload: RejectIn):
     approval = _visible(request, pk)
     approvals.reject(request.user, approval, payload.reason, level=payload.level)
@@ -290,6 +294,7 @@ def set_default_flow(request, kind: str, payload: FlowIn):
 
 @router.get("/approval-flows/{kind}/estates/{estate}", response=FlowOut)
 @api_access(FLOW_PERMISSION)
+@acts_on(settings.COURTYARD_ESTATE_MODEL)
 def get_estate_flow(request, kind: str, estate: int):
     kind, estate = _kind(kind), _estate(request, estate)
     return _flow_out(kind, estate, _own_flow(kind, estate))
@@ -297,6 +302,7 @@ def get_estate_flow(request, kind: str, estate: int):
 
 @router.post("/approval-flows/{kind}/estates/{estate}", response={201: FlowOut})
 @api_access(FLOW_PERMISSION)
+@acts_on(settings.COURTYARD_ESTATE_MODEL)
 def start_estate_flow(request, kind: str, estate: int):
     kind, estate = _kind(kind), _estate(request, estate)
     flow = approvals.start_estate_flow(request.user, kind.key, estate)
@@ -305,12 +311,14 @@ def start_estate_flow(request, kind: str, estate: int):
 
 @router.put("/approval-flows/{kind}/estates/{estate}", response=FlowOut)
 @api_access(FLOW_PERMISSION)
+@acts_on(settings.COURTYARD_ESTATE_MODEL)
 def set_estate_flow(request, kind: str, estate: int, payload: FlowIn):
     return _set_levels(request, _kind(kind), _estate(request, estate), payload)
 
 
 @router.delete("/approval-flows/{kind}/estates/{estate}", response={204: None})
 @api_access(FLOW_PERMISSION)
+@acts_on(settings.COURTYARD_ESTATE_MODEL)
 def delete_estate_flow(request, kind: str, estate: int):
     kind, estate = _kind(kind), _estate(request, estate)
     approvals.delete_flow(request.user, _own_flow(kind, estate))

@@ -1,5 +1,6 @@
 """Approval pages: my inbox (awaiting / submitted / decided), a request, and the flows."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -13,12 +14,13 @@ from django.views.decorators.http import require_POST
 from ..access import STAFF, access
 from ..estate_model import estates_for
 from ..exceptions import StateConflict
-from ..models import ApprovalFlow
+from ..models import ApprovalFlow, ApprovalRequest
 from ..scoping import has_action, may_change_company_wide
 from . import services as approvals
 from .forms import ApproveForm, EstateFlowForm, LevelFormSet, RejectForm
 
 FLOW_PERMISSION = "core.change_approvalflow"
+ESTATE = settings.COURTYARD_ESTATE_MODEL
 
 BOXES = {
     "awaiting": (gettext_lazy("Awaiting my approval"), approvals.awaiting),
@@ -79,13 +81,13 @@ def _subject_url(user, subject):
     return subject.get_absolute_url() if has_action(user, type(subject), "view") else ""
 
 
-@access(STAFF)
+@access(STAFF, model=ApprovalRequest)
 def approval_detail(request, pk):
     return _detail(request, _visible(request, pk))
 
 
 @require_POST
-@access(STAFF)
+@access(STAFF, model=ApprovalRequest)
 def approval_approve(request, pk):
     approval = _visible(request, pk)
     form = ApproveForm(request.POST)
@@ -106,7 +108,7 @@ def approval_approve(request, pk):
 
 
 @require_POST
-@access(STAFF)
+@access(STAFF, model=ApprovalRequest)
 def approval_reject(request, pk):
     approval = _visible(request, pk)
     form = RejectForm(request.POST)
@@ -158,7 +160,7 @@ def flow_list(request):
     return render(request, "core/approvals/flow_list.html", context)
 
 
-@access(FLOW_PERMISSION)
+@access(FLOW_PERMISSION, model=ESTATE)
 def flow_edit(request, kind, estate_id=None):
     kind = _kind_or_404(kind)
     estate = _estate_or_404(request.user, estate_id)
@@ -224,7 +226,7 @@ def flow_add_estate(request, kind):
 
 
 @require_POST
-@access(FLOW_PERMISSION)
+@access(FLOW_PERMISSION, model=ESTATE)
 def flow_delete_estate(request, kind, estate_id):
     kind = _kind_or_404(kind)
     estate = _estate_or_404(request.user, estate_id)

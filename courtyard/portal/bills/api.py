@@ -10,8 +10,9 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from courtyard.billing.choices import OUTSTANDING_STATUSES
+from courtyard.billing.models import Bill, Payment
 from courtyard.billing.payments.selectors import receipt_lines
-from courtyard.core.access import RESIDENT
+from courtyard.core.access import RESIDENT, acts_on
 from courtyard.core.api import ApiError, Pagination, api_access
 
 from .selectors import BILL_RELATED, calculation, my_bill, my_bills, my_payment, my_payments
@@ -158,6 +159,7 @@ def list_my_bills(request, status: str = "", unit: int | None = None):
 
 @router.get("/portal/bills/{pk}", response=PortalBillDetailOut)
 @api_access(RESIDENT)
+@acts_on(Bill)
 def get_my_bill(request, pk: int):
     return my_bill(request.user, pk)
 
@@ -171,5 +173,6 @@ def list_my_payments(request):
 
 @router.get("/portal/payments/{pk}", response=PortalPaymentDetailOut)
 @api_access(RESIDENT)
+@acts_on(Payment)
 def get_my_payment(request, pk: int):
     return my_payment(request.user, pk)

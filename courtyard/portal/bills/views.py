@@ -94,7 +94,7 @@ def bill_list(request):
     return page(request, "portal/bill_list.html", context)
 
 
-@access(RESIDENT)
+@access(RESIDENT, model=Bill)
 def bill_detail(request, pk):
     bill = my_bill(request.user, pk)
     allocations = (
@@ -120,7 +120,7 @@ def payment_list(request):
     return page(request, "portal/bill_payments.html", {"payments": payments})
 
 
-@access(RESIDENT)
+@access(RESIDENT, model=Payment)
 def payment_receipt(request, pk):
     """My receipt: the office's printable receipt (收据), in the portal's frame."""
     payment = my_payment(request.user, pk)

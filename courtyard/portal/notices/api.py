@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.access import RESIDENT
+from courtyard.core.access import RESIDENT, acts_on
 from courtyard.core.api import Pagination, api_access
 from courtyard.notices import selectors as notice_selectors
 from courtyard.notices import services as notice_services
+from courtyard.notices.models import Notice
 
 from .selectors import as_read, excerpt, listed_files, reader_receipts, visible_comments
 
@@ -159,6 +160,7 @@ def list_my_notices(request, paging: Query[Pagination.Input]):
 
 @router.get("/portal/notices/{notice_id}", response=PortalNoticeOut)
 @api_access(RESIDENT)
+@acts_on(Notice)
 def get_my_notice(request, notice_id: int):
     """One of my notices (reading it is ``/read``: fetching does not count as reading)."""
     return _detail(request.user, notice_id)
@@ -166,6 +168,7 @@ def get_my_notice(request, notice_id: int):
 
 @router.post("/portal/notices/{notice_id}/read", response=PortalNoticeOut)
 @api_access(RESIDENT)
+@acts_on(Notice)
 def read_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)
     notice_services.mark_read(request.user, notice)
@@ -174,6 +177,7 @@ def read_my_notice(request, notice_id: int):
 
 @router.post("/portal/notices/{notice_id}/confirm", response=PortalNoticeOut)
 @api_access(RESIDENT)
+@acts_on(Notice)
 def confirm_my_notice(request, notice_id: int):
     """I have read and understood a must-read notice (409 ``not_must_read`` otherwise)."""
     notice = notice_selectors.portal_notice(request.user, notice_id)
@@ -183,6 +187,7 @@ def confirm_my_notice(request, notice_id: int):
 
 @router.post("/portal/notices/{notice_id}/like", response=PortalNoticeOut)
 @api_access(RESIDENT)
+@acts_on(Notice)
 def like_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)
     notice_services.like(request.user, notice)
@@ -191,6 +196,7 @@ def like_my_notice(request, notice_id: int):
 
 @router.delete("/portal/notices/{notice_id}/like", response=PortalNoticeOut)
 @api_access(RESIDENT)
+@acts_on(Notice)
 def unlike_my_notice(request, notice_id: int):
     notice = notice_selectors.portal_notice(request.user, notice_id)
     notice_services.unlike(request.user, notice)
@@ -199,6 +205,7 @@ def unlike_my_notice(request, notice_id: int):
 
 @router.get("/portal/notices/{notice_id}/comments", response=list[CommentOut])
 @api_access(RESIDENT)
+@acts_on(Notice)
 @paginate(Pagination)
 def list_comments(request, notice_id: int):
     """The comments I see: all but hidden ones (mine stay, marked), with staff replies."""
@@ -208,6 +215,7 @@ def list_comments(request, notice_id: int):
 
 @router.post("/portal/notices/{notice_id}/comments", response={201: CommentOut})
 @api_access(RESIDENT)
+@acts_on(Notice)
 def add_comment(request, notice_id: int, payload: CommentIn):
     notice = notice_selectors.portal_notice(request.user, notice_id)
     comment = notice_services.add_comment(request.user, notice, payload.body)

@@ -20,6 +20,7 @@ from courtyard.core.exceptions import StateConflict
 from courtyard.core.generic import apply_service_errors
 from courtyard.notices import selectors as notice_selectors
 from courtyard.notices import services as notice_services
+from courtyard.notices.models import Notice
 from courtyard.notices.states import NOTICE
 
 from ..views import page
@@ -55,7 +56,7 @@ def detail_context(user, notice, comment_form=None):
     }
 
 
-@access(RESIDENT)
+@access(RESIDENT, model=Notice)
 def notice_detail(request, pk):
     notice = notice_selectors.portal_notice(request.user, pk)
     notice_services.mark_read(request.user, notice)
@@ -76,19 +77,19 @@ def _toggle_like(request, pk, action):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=Notice)
 def notice_like(request, pk):
     return _toggle_like(request, pk, notice_services.like)
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=Notice)
 def notice_unlike(request, pk):
     return _toggle_like(request, pk, notice_services.unlike)
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=Notice)
 def notice_comment(request, pk):
     notice = notice_selectors.portal_notice(request.user, pk)
     form = CommentForm(request.POST)
@@ -108,7 +109,7 @@ def notice_comment(request, pk):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=Notice)
 def notice_confirm(request, pk):
     """The tick "I have read and understood" closes the must-read pop-up; back where I was."""
     notice = notice_selectors.portal_notice(request.user, pk)

@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
-from courtyard.core.access import RESIDENT
+from courtyard.core.access import RESIDENT, acts_on
 from courtyard.core.api import ApiError, Id, Int, Pagination, api_access
 from courtyard.core.files import attachments_of
 from courtyard.core.timeline import events_for
 from courtyard.repairs import services as repair_services
 from courtyard.repairs.choices import Urgency
-from courtyard.repairs.models import RepairCategory
+from courtyard.repairs.models import RepairCategory, WorkOrder
 
 from .. import selectors
 from .selectors import my_order, my_orders
@@ -189,6 +189,7 @@ def list_my_work_orders(request):
 
 @router.get("/portal/work-orders/{order_id}", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
+@acts_on(WorkOrder)
 def get_my_work_order(request, order_id: int):
     return detail(my_order(request.user, order_id))
 
@@ -217,6 +218,7 @@ def create_my_work_order(request, payload: PortalWorkOrderIn):
 
 @router.post("/portal/work-orders/{order_id}/confirm", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
+@acts_on(WorkOrder)
 def confirm_my_work_order(request, order_id: int):
     repair_services.confirm_completion(request.user, my_order(request.user, order_id))
     return detail(my_order(request.user, order_id))
@@ -224,6 +226,7 @@ def confirm_my_work_order(request, order_id: int):
 
 @router.post("/portal/work-orders/{order_id}/reject", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
+@acts_on(WorkOrder)
 def reject_my_work_order(request, order_id: int, payload: PortalReasonIn):
     order = my_order(request.user, order_id)
     repair_services.reject_completion(request.user, order, reason=payload.reason)
@@ -232,6 +235,7 @@ def reject_my_work_order(request, order_id: int, payload: PortalReasonIn):
 
 @router.post("/portal/work-orders/{order_id}/rate", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
+@acts_on(WorkOrder)
 def rate_my_work_order(request, order_id: int, payload: WorkOrderRatingIn):
     order = my_order(request.user, order_id)
     repair_services.rate(request.user, order, stars=payload.stars, comment=payload.comment)
@@ -240,6 +244,7 @@ def rate_my_work_order(request, order_id: int, payload: WorkOrderRatingIn):
 
 @router.post("/portal/work-orders/{order_id}/cancel", response=PortalWorkOrderOut)
 @api_access(RESIDENT)
+@acts_on(WorkOrder)
 def cancel_my_work_order(request, order_id: int, payload: PortalReasonIn):
     order = my_order(request.user, order_id)
     repair_services.cancel(request.user, order, reason=payload.reason)

@@ -16,6 +16,7 @@ from courtyard.core.generic import apply_service_errors
 from courtyard.core.timeline import events_for
 from courtyard.repairs import services as repair_services
 from courtyard.repairs.choices import PhotoPurpose, WorkOrderStatus
+from courtyard.repairs.models import WorkOrder
 from courtyard.repairs.states import WORK_ORDER
 
 from .. import selectors
@@ -100,7 +101,7 @@ def detail_context(user, order, **forms):
     }
 
 
-@access(RESIDENT)
+@access(RESIDENT, model=WorkOrder)
 def repair_detail(request, pk):
     order = my_order(request.user, pk)
     return page(request, "portal/repairs_detail.html", detail_context(request.user, order))
@@ -131,7 +132,7 @@ def _act(request, pk, form_class, form_name, action, success):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=WorkOrder)
 def repair_confirm(request, pk):
     return _act(
         request,
@@ -144,7 +145,7 @@ def repair_confirm(request, pk):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=WorkOrder)
 def repair_reject(request, pk):
     return _act(
         request,
@@ -157,7 +158,7 @@ def repair_reject(request, pk):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=WorkOrder)
 def repair_rate(request, pk):
     return _act(
         request,
@@ -172,7 +173,7 @@ def repair_rate(request, pk):
 
 
 @require_POST
-@access(RESIDENT)
+@access(RESIDENT, model=WorkOrder)
 def repair_cancel(request, pk):
     return _act(
         request,
