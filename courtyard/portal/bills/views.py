@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Paginator
 
 from courtyard.billing.choices import OUTSTANDING_STATUSES, PaymentStatus
-from courtyard.billing.models import ZERO
+from courtyard.billing.models import ZERO, Bill, Payment
 from courtyard.billing.payments.selectors import receipt_lines
 from courtyard.billing.payments.words import amount_in_words
 from courtyard.billing.wiring import PAYMENT_INSTRUCTIONS
