@@ -149,11 +149,12 @@ def reminder_add(request):
     source = request.POST if request.method == "POST" else request.GET
     bills = list(chosen_bills(request, source)[: MAX_BILLS + 1])
     too_many = len(bills) > MAX_BILLS
-    form = RemindForm(request.POST or None)
+    form = RemindForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         status = 400
         if not bills or too_many:
+            form.is_valid()  # an error is added to a cleaned form (an empty POST crashed)
             form.add_error(
                 None, _("Choose between one and %(count)s bills.") % {"count": MAX_BILLS}
             )
