@@ -40,21 +40,22 @@ def spread_ids(step=1000):
     """Start every table's ids at its own thousand (model n: n * 1000 + 1 …)."""
     with connection.cursor() as cursor:
         for n, model in enumerate(apps.get_models(), start=1):
-            table, start = model._meta.db_table, n * step
-            if model._meta.pk.get_internal_type() not in ("AutoField", "BigAutoField"):
+            pk = model._meta.pk
+            if pk.get_internal_type() not in ("AutoField", "BigAutoField"):
                 continue
+            table, column, start = model._meta.db_table, pk.column, n * step
             if connection.vendor == "sqlite":
                 cursor.execute("DELETE FROM sqlite_sequence WHERE name = %s", [table])
                 cursor.execute(
                     "INSERT INTO sqlite_sequence (name, seq) "
-                    f"SELECT %s, MAX(%s, COALESCE(MAX(id), 0)) FROM {table}",  # noqa: S608
+                    f"SELECT %s, MAX(%s, COALESCE(MAX({column}), 0)) FROM {table}",  # noqa: S608
                     [table, start],
                 )
             elif connection.vendor == "postgresql":
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence(%s, 'id'), "  # noqa: S608
-                    f"GREATEST(%s, (SELECT COALESCE(MAX(id), 0) FROM {table})))",
-                    [table, start],
+                    f"SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608
+                    f"GREATEST(%s, (SELECT COALESCE(MAX({column}), 0) FROM {table})))",
+                    [table, column, start],
                 )
 
 
