@@ -3,6 +3,9 @@
 The API instance (a ``CourtyardAPI``) and its routers are wired in ``courtyard/api.py``.
 Each operation declares its access with
 ``@api_access(rule)`` (same rules as views); a test fails on an operation without one.
+A model's list, get, create, patch and delete routes are declared with ``resource`` (at the
+end of this module), and output schemas carry the ids of the records they name with
+``id_of``; action endpoints (``/approve``, ``/void`` …) are written out.
 
 Every error answers one shape, ``ErrorOut``: ``{"detail", "code", "errors": [{"field",
 "code", "message", "row"?}]}`` in the user's language, whether a body did not fit its schema,
@@ -10,25 +13,29 @@ a service refused a value, or rows of a batch were wrong.
 """
 
 import inspect
+import sys
 from functools import wraps
 from typing import Annotated
 
 import django_filters
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import REF_TEMPLATE
-from ninja.pagination import LimitOffsetPagination
-from pydantic import Field, create_model
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import AliasChoices, Field, create_model
 
 from .access import PUBLIC, RESIDENT, SIGNED_IN, STAFF
 from .exceptions import ChangedMeanwhile, StateConflict
 from .ratelimit import RateLimited
+from .references import resolve
+from .scoping import get_for_action, permission_name
+from .versions import expect_version, is_versioned, set_etag
 
 # The database's integers: an id is a bigint, a count or number an integer column (a floor or
 # a level a small one). A larger value in a request is refused by the schema instead of
@@ -339,9 +346,14 @@ def error_statuses(operation, method, details):
 def checks_version(operation):
     """Whether the handler applies the client's ``If-Match`` (``core.versions.expect_version``).
 
-    Read from the handler's code, so that an operation cannot call it and forget to say so.
+    Read from the handler's code, so that an operation cannot call it and forget to say so; a
+    handler of ``resource`` says it itself (it applies If-Match when its model is versioned).
     """
-    return "expect_version" in inspect.unwrap(operation.view_func).__code__.co_names
+    handler = inspect.unwrap(operation.view_func)
+    declared = getattr(handler, "courtyard_if_match", None)
+    if declared is not None:
+        return declared
+    return "expect_version" in handler.__code__.co_names
 
 
 HTTP_CODES = {
@@ -420,3 +432,172 @@ def filtered(filterset_class, request, queryset):
             400, "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()), "invalid_filter"
         )
     return filterset.qs
+
+
+# Resources: a model's standard routes, declared -----------------------------------------------
+
+
+def id_of(name):
+    """An output field that answers the id of the record ``name`` refers to, read from the
+    ``<name>_id`` column (no query per row; a dict or a schema may carry ``name`` itself)::
+
+        class BuildingOut(Schema):
+            estate: int = id_of("estate")
+    """
+    return Field(validation_alias=AliasChoices(f"{name}_id", name))
+
+
+def resource(
+    router,
+    path,
+    model,
+    *,
+    name,
+    rows,
+    out,
+    detail=None,
+    written=None,
+    filterset=None,
+    order=(),
+    paging=None,
+    listed=True,
+    create=None,
+    update=None,
+    delete=None,
+    references=None,
+    clearable=(),
+    reread=False,
+    names=None,
+    docs=None,
+):
+    """Register a model's list, get, create, patch and delete routes on ``router``::
+
+        resource(
+            router, "/buildings", Building, name="building",
+            rows=selectors.visible_buildings, out=BuildingOut, filterset=BuildingFilterSet,
+            create=(BuildingIn, services.create_building),
+            update=(BuildingPatch, services.update_building),
+            delete=services.delete_building,
+            references={"estate": Estate},
+        )
+
+    Each route declares the model's permission for its action (``api_access``: 403) and
+    reaches its record through ``rows(user, action)`` with ``get_for_action`` (404 outside the
+    data scope). The list (unless ``listed=False``) takes the filter set's parameters plus
+    ``limit``/``offset`` and answers ``{"items", "count"}``, ordered by ``order`` and read
+    through ``paging`` (e.g. ``core.paging.IdsFirst``). ``create`` and ``update`` are
+    ``(schema, service)``: the service is called as ``service(user, **values)`` and
+    ``service(user, record, **changes)``; ``delete`` as ``service(user, record)``.
+
+    A reference of a body (``references``: field → model or queryset) is resolved in the
+    user's data scope (404 outside it, ``core.references``). In a patch a field left out
+    keeps its value and so does ``null``, except in ``clearable`` fields, where it clears it.
+    A detail and a change answer the ``ETag`` of a versioned record and a change applies the
+    client's ``If-Match`` (412). Writes answer what the service returns, or the record read
+    again through ``rows`` (``reread``) when the output needs its relations.
+
+    ``out`` shapes the list, ``detail`` the detail (default ``out``), ``written`` what writes
+    answer (default ``detail``). Handlers are named ``list_<path>``, ``get_<name>``,
+    ``create_<name>``, ``update_<name>`` and ``delete_<name>`` in the declaring module (its
+    operation ids; ``names`` renames one, e.g. ``{"create": "create_temporary_bill"}``), and
+    ``docs`` gives a handler its description.
+    """
+    # The handlers belong to the declaring module: their operation ids and URL names name it,
+    # as those of a handler written out there do.
+    module = sys._getframe(1).f_globals["__name__"]
+    names = {
+        "list": f"list_{path.strip('/').replace('-', '_')}",
+        **{verb: f"{verb}_{name}" for verb in ("get", "create", "update", "delete")},
+        **(names or {}),
+    }
+    references = references or {}
+    detail = detail or out
+    written = written or detail
+    versioned = is_versioned(model)
+
+    def register(verb, method, route, handler, response, rule, paged=False):
+        handler.__name__ = handler.__qualname__ = names[verb]
+        handler.__module__ = module
+        handler.__doc__ = (docs or {}).get(verb)
+        view = api_access(rule)(paginate(Pagination)(handler) if paged else handler)
+        if "{pk}" in route:
+            view.courtyard_model = model  # the model of the object the path names
+        router.add_api_operation(route, [method], view, response=response)
+
+    def rule(action):
+        return permission_name(model, action)
+
+    def read(request, action, pk):
+        return get_for_action(rows(request.user, action), request.user, action, pk=pk)
+
+    def answer(request, action, record):
+        return rows(request.user, action).get(pk=record.pk) if reread else record
+
+    def referred(user, values):
+        for field, source in references.items():
+            if field in values:
+                values[field] = resolve(user, source, values[field])
+        return values
+
+    def listing(request):
+        queryset = rows(request.user, "view")
+        if order:
+            queryset = queryset.order_by(*order)
+        if filterset is not None:
+            queryset = filtered(filterset, request, queryset)
+        return paging(queryset) if paging else queryset
+
+    if listed:
+        if filterset is None:
+
+            def list_view(request):
+                return listing(request)
+
+        else:
+            filters_schema = filter_query(filterset)  # the parameters, for the document
+
+            def list_view(request, filters: Query[filters_schema]):
+                return listing(request)
+
+        register("list", "GET", path, list_view, list[out], rule("view"), paged=True)
+
+    if create is not None:
+        create_schema, create_service = create
+
+        def create_view(request, payload: create_schema):
+            values = referred(request.user, payload.dict())
+            record = create_service(request.user, **values)
+            return Status(201, answer(request, "add", record))
+
+        register("create", "POST", path, create_view, {201: written}, rule("add"))
+
+    def get_view(request, pk: int, response: HttpResponse):
+        return set_etag(response, read(request, "view", pk))
+
+    register("get", "GET", f"{path}/{{pk}}", get_view, detail, rule("view"))
+
+    if update is not None:
+        update_schema, update_service = update
+
+        def update_view(request, pk: int, payload: update_schema, response: HttpResponse):
+            record = read(request, "change", pk)
+            if versioned:
+                expect_version(request, record)
+            changes = {
+                field: value
+                for field, value in payload.dict(exclude_unset=True).items()
+                if value is not None or field in clearable
+            }
+            record = update_service(request.user, record, **referred(request.user, changes))
+            return set_etag(response, answer(request, "change", record))
+
+        update_view.courtyard_if_match = versioned
+        register("update", "PATCH", f"{path}/{{pk}}", update_view, written, rule("change"))
+
+    if delete is not None:
+
+        def delete_view(request, pk: int):
+            delete(request.user, read(request, "delete", pk))
+            return Status(204, None)
+
+        register("delete", "DELETE", f"{path}/{{pk}}", delete_view, {204: None}, rule("delete"))
