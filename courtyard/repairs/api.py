@@ -10,16 +10,14 @@ from datetime import datetime
 from decimal import Decimal
 
 import django_filters
-from django.http import HttpResponse
-from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, id_of, resource
 from courtyard.core.paging import IdsFirst
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
-from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Building, Estate, Unit
 
 from . import selectors, services
@@ -40,19 +38,16 @@ class WorkOrderApiFilterSet(WorkOrderFilterSet):
         fields = [*WorkOrderFilterSet.Meta.fields, "status", "unit"]
 
 
-WorkOrderQuery = filter_query(WorkOrderApiFilterSet)
-
-
 class WorkOrderOut(Schema):
     id: int
     number: str
     status: str
-    estate: int
-    building: int | None
-    unit: int | None
+    estate: int = id_of("estate")
+    building: int | None = id_of("building")
+    unit: int | None = id_of("unit")
     place: str
     location: str
-    category: int
+    category: int = id_of("category")
     category_name: str
     description: str
     urgency: str
@@ -61,10 +56,10 @@ class WorkOrderOut(Schema):
     contact_phone: str
     preferred_time: str
     is_paid: bool
-    assignee: int | None
+    assignee: int | None = id_of("assignee")
     assignee_name: str
     dispatch_note: str
-    resident: int | None
+    resident: int | None = id_of("resident")
     created_at: datetime
     accepted_at: datetime | None
     dispatched_at: datetime | None
@@ -85,22 +80,6 @@ class WorkOrderOut(Schema):
     rating_comment: str
     closed_automatically: bool
 
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_category(obj):
-        return obj.category_id
-
     resolve_contact_phone = privacy.phone_resolver("contact_phone")
 
     @staticmethod
@@ -108,16 +87,8 @@ class WorkOrderOut(Schema):
         return obj.category.shown_name
 
     @staticmethod
-    def resolve_assignee(obj):
-        return obj.assignee_id
-
-    @staticmethod
     def resolve_assignee_name(obj):
         return obj.assignee.display_name if obj.assignee_id else ""
-
-    @staticmethod
-    def resolve_resident(obj):
-        return obj.resident_id
 
 
 class WorkOrderPhotoOut(Schema):
@@ -134,15 +105,11 @@ class WorkOrderPhotoOut(Schema):
 
 class FollowUpOut(Schema):
     id: int
-    author: int
+    author: int = id_of("author")
     author_name: str
     text: str
     created_at: datetime
     photos: list[WorkOrderPhotoOut]
-
-    @staticmethod
-    def resolve_author(obj):
-        return obj.author_id
 
     @staticmethod
     def resolve_author_name(obj):
@@ -156,13 +123,9 @@ class FollowUpOut(Schema):
 class WorkOrderEventOut(Schema):
     verb: str
     message: str
-    actor: int | None
+    actor: int | None = id_of("actor")
     actor_name: str
     at: datetime
-
-    @staticmethod
-    def resolve_actor(obj):
-        return obj.actor_id
 
     @staticmethod
     def resolve_actor_name(obj):
@@ -248,43 +211,28 @@ def _fresh(order):
     return WorkOrder.objects.select_related(*selectors.RELATED).get(pk=order.pk)
 
 
-@router.get("/work-orders", response=list[WorkOrderOut])
-@api_access("repairs.view_workorder")
-@paginate(Pagination)
-def list_work_orders(request, filters: Query[WorkOrderQuery]):
-    orders = selectors.visible_work_orders(request.user).order_by("-created_at", "-id")
-    return IdsFirst(filtered(WorkOrderApiFilterSet, request, orders))
-
-
-@router.post("/work-orders", response={201: WorkOrderOut})
-@api_access("repairs.add_workorder")
-def create_work_order(request, payload: WorkOrderIn):
-    user, data = request.user, payload.dict()
-    data["category"] = resolve(user, RepairCategory, data["category"])
-    data["unit"] = resolve(user, Unit.objects.select_related("estate", "building"), data["unit"])
-    data["building"] = resolve(user, Building.objects.select_related("estate"), data["building"])
-    data["estate"] = resolve(user, Estate, data["estate"])
-    order = services.create_work_order(user, **data)
-    return Status(201, _fresh(order))
-
-
-@router.get("/work-orders/{pk}", response=WorkOrderDetailOut)
-@api_access("repairs.view_workorder")
-def get_work_order(request, pk: int, response: HttpResponse):
-    order = get_for_action(
-        WorkOrder.objects.select_related(*selectors.RELATED), request.user, "view", pk=pk
-    )
-    return set_etag(response, order)
-
-
-@router.patch("/work-orders/{pk}", response=WorkOrderOut)
-@api_access("repairs.change_workorder")
-def update_work_order(request, pk: int, payload: WorkOrderPatch, response: HttpResponse):
-    order = expect_version(request, _order(request, pk, "change"))
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    if "category" in changes:
-        changes["category"] = resolve(request.user, RepairCategory, changes["category"])
-    return set_etag(response, _fresh(services.update_work_order(request.user, order, **changes)))
+resource(
+    router,
+    "/work-orders",
+    WorkOrder,
+    name="work_order",
+    rows=selectors.visible_work_orders,
+    out=WorkOrderOut,
+    detail=WorkOrderDetailOut,
+    written=WorkOrderOut,
+    filterset=WorkOrderApiFilterSet,
+    order=("-created_at", "-id"),
+    paging=IdsFirst,
+    create=(WorkOrderIn, services.create_work_order),
+    update=(WorkOrderPatch, services.update_work_order),
+    references={
+        "category": RepairCategory,
+        "unit": Unit.objects.select_related("estate", "building"),
+        "building": Building.objects.select_related("estate"),
+        "estate": Estate,
+    },
+    reread=True,
+)
 
 
 @router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])

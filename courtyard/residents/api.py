@@ -9,16 +9,22 @@ on the pages only.
 from datetime import date, datetime
 
 from django.db import transaction
-from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core import privacy
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import (
+    Id,
+    Pagination,
+    api_access,
+    filter_query,
+    filtered,
+    id_of,
+    resource,
+)
 from courtyard.core.approvals import services as approvals
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
-from courtyard.core.versions import expect_version, set_etag
 from courtyard.estates.models import Unit
 
 from . import selectors, services
@@ -61,27 +67,15 @@ def _identity(obj, context):
 
 class OccupancyOut(Schema):
     id: int
-    unit: int
-    estate: int
-    building: int
+    unit: int = id_of("unit")
+    estate: int = id_of("estate")
+    building: int = id_of("building")
     label: str
     role: Role
     relation: str
     move_in: date | None
     move_out: date | None
     status: OccupancyStatus
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
 
     @staticmethod
     def resolve_label(obj):
@@ -141,31 +135,15 @@ class RegistrationApprovalOut(Schema):
 
 class RegistrationOut(Schema):
     id: int
-    unit: int
-    estate: int
-    building: int
-    resident: int
+    unit: int = id_of("unit")
+    estate: int = id_of("estate")
+    building: int = id_of("building")
+    resident: int = id_of("resident")
     role: Role
     move_in: date
     status: RegistrationStatus
     approval: RegistrationApprovalOut | None
     created_at: datetime
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
-
-    @staticmethod
-    def resolve_resident(obj):
-        return obj.resident_id
 
     @staticmethod
     def resolve_approval(obj):
@@ -231,13 +209,6 @@ def list_residents(request, filters: Query[ResidentQuery], history: bool = False
     return filtered(ResidentFilterSet, request, queryset).order_by("name", "pk")
 
 
-@router.get("/residents/{pk}", response=ResidentOut)
-@api_access("residents.view_resident")
-def get_resident(request, pk: int, response: HttpResponse):
-    resident = get_for_action(Resident.objects.all(), request.user, "view", pk=pk)
-    return set_etag(response, resident)
-
-
 @router.post("/residents", response={201: RegistrationOut})
 @api_access("residents.add_resident")
 def create_resident(request, payload: RegistrationIn):
@@ -256,26 +227,35 @@ def create_resident(request, payload: RegistrationIn):
     return Status(201, registration)
 
 
-@router.patch("/residents/{pk}", response=ResidentOut)
-@api_access("residents.change_resident")
-def update_resident(request, pk: int, payload: ResidentPatch, response: HttpResponse):
-    """Contact fields with the change permission; name, kind, company name and ID number only
-    with ``residents.change_core_resident`` and a ``confirmation_note``."""
-    resident = get_for_action(Resident.objects.all(), request.user, "change", pk=pk)
-    expect_version(request, resident)
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    note = changes.pop("confirmation_note", "")
+def _update_resident(user, resident, confirmation_note="", **changes):
+    """The contact fields and the core ones (each through its service) in one transaction."""
     contact = {k: v for k, v in changes.items() if k in services.CONTACT_FIELDS}
     core = {k: v for k, v in changes.items() if k in services.CORE_FIELDS}
     with transaction.atomic():
         if contact:
-            services.update_resident(request.user, resident, **contact)
+            services.update_resident(user, resident, **contact)
         if core:
             services.change_core(
-                request.user, resident, confirmation_note=note, require_file=False, **core
+                user, resident, confirmation_note=confirmation_note, require_file=False, **core
             )
     resident.refresh_from_db()
-    return set_etag(response, resident)
+    return resident
+
+
+resource(
+    router,
+    "/residents",
+    Resident,
+    name="resident",
+    rows=selectors.visible_residents,
+    out=ResidentOut,
+    listed=False,
+    update=(ResidentPatch, _update_resident),
+    docs={
+        "update": "Contact fields with the change permission; name, kind, company name and ID "
+        "number only with ``residents.change_core_resident`` and a ``confirmation_note``."
+    },
+)
 
 
 @router.post("/residents/{pk}/archive", response=ResidentOut)

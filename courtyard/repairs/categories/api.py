@@ -3,21 +3,18 @@ company-wide) and technicians' skills (``technicians``: who covers which categor
 the dispatch suggestion follows). Writes go through the same services as the pages."""
 
 from django.http import Http404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from courtyard.accounts.models import User
-from courtyard.core.access import acts_on
-from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered, resource
 from courtyard.core.references import resolve_many
-from courtyard.core.scoping import get_for_action
+from courtyard.core.scoping import restrict
 
 from .. import selectors, services
 from ..filters import RepairCategoryFilterSet, TechnicianFilterSet
 from ..models import RepairCategory
 
 router = Router(tags=["repairs"])
-RepairCategoryQuery = filter_query(RepairCategoryFilterSet)
 TechnicianQuery = filter_query(TechnicianFilterSet)
 SORT_ORDER = Field(0, ge=0, le=32767)
 
@@ -46,34 +43,23 @@ class RepairCategoryPatch(Schema):
     is_active: bool | None = None
 
 
-@router.get("/repair-categories", response=list[RepairCategoryOut])
-@api_access("repairs.view_repaircategory")
-@paginate(Pagination)
-def list_repair_categories(request, filters: Query[RepairCategoryQuery]):
-    """Every repair category (``is_active=true``: those new orders may choose)."""
-    categories = RepairCategory.objects.order_by("sort_order", "pk")
-    return filtered(RepairCategoryFilterSet, request, categories)
-
-
-@router.get("/repair-categories/{pk}", response=RepairCategoryOut)
-@api_access("repairs.view_repaircategory")
-def get_repair_category(request, pk: int):
-    return get_for_action(RepairCategory.objects.all(), request.user, "view", pk=pk)
-
-
-@router.post("/repair-categories", response={201: RepairCategoryOut})
-@api_access("repairs.add_repaircategory")
-def create_repair_category(request, payload: RepairCategoryIn):
-    return Status(201, services.create_repair_category(request.user, **payload.dict()))
-
-
-@router.patch("/repair-categories/{pk}", response=RepairCategoryOut)
-@api_access("repairs.change_repaircategory")
-def update_repair_category(request, pk: int, payload: RepairCategoryPatch):
-    """Change a category; ``{"is_active": false}`` deactivates it (its orders keep it)."""
-    category = get_for_action(RepairCategory.objects.all(), request.user, "change", pk=pk)
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    return services.update_repair_category(request.user, category, **changes)
+resource(
+    router,
+    "/repair-categories",
+    RepairCategory,
+    name="repair_category",
+    rows=lambda user, action: restrict(RepairCategory.objects.all(), user, action),
+    out=RepairCategoryOut,
+    filterset=RepairCategoryFilterSet,
+    order=("sort_order", "pk"),
+    create=(RepairCategoryIn, services.create_repair_category),
+    update=(RepairCategoryPatch, services.update_repair_category),
+    docs={
+        "list": "Every repair category (``is_active=true``: those new orders may choose).",
+        "update": 'Change a category; ``{"is_active": false}`` deactivates it '
+        "(its orders keep it).",
+    },
+)
 
 
 class TechnicianOut(Schema):
@@ -120,7 +106,6 @@ def list_technicians(request, filters: Query[TechnicianQuery]):
 
 @router.put("/technicians/{pk}/skills", response=TechnicianOut)
 @api_access("repairs.change_technicianskill")
-@acts_on(User)
 def set_technician_skills(request, pk: int, payload: SkillsIn):
     """Set the categories a technician covers (the dispatch suggestion follows them)."""
     user = request.user
