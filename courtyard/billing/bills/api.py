@@ -6,14 +6,16 @@ void a published bill, delete a draft. Never a writable ``status``: each change 
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Query, Router, Schema, Status
-from ninja.pagination import paginate
+from ninja import Router, Schema
 from pydantic import Field
 
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, api_access, id_of, resource
 from courtyard.core.paging import IdsFirst
-from courtyard.core.references import resolve, resolve_many
+from courtyard.core.references import resolve_many
 from courtyard.core.scoping import get_for_action
+from courtyard.estates.models import Unit
+from courtyard.repairs.models import WorkOrder
+from courtyard.residents.models import Resident
 
 from ..models import Bill, ChargeItem
 from . import selectors as bills_selectors
@@ -23,24 +25,23 @@ from .selectors import BILLS
 from .tables import place_of
 
 router = Router(tags=["billing"])
-BillQuery = filter_query(BillFilterSet)
 
 
 class BillOut(Schema):
     id: int
     kind: str
     status: str
-    estate: int
-    building: int | None
-    unit: int | None
-    parking_space: int | None
+    estate: int = id_of("estate")
+    building: int | None = id_of("building")
+    unit: int | None = id_of("unit")
+    parking_space: int | None = id_of("parking_space")
     place: str
-    payer: int | None
+    payer: int | None = id_of("payer")
     payer_name: str
-    item: int
+    item: int = id_of("item")
     item_name: str
-    bill_run: int | None
-    work_order: int | None
+    bill_run: int | None = id_of("bill_run")
+    work_order: int | None = id_of("work_order")
     period: str
     period_start: date | None
     period_end: date | None
@@ -60,48 +61,16 @@ class BillOut(Schema):
     void_reason: str
 
     @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_parking_space(obj):
-        return obj.parking_space_id
-
-    @staticmethod
     def resolve_place(obj):
         return place_of(obj)
-
-    @staticmethod
-    def resolve_payer(obj):
-        return obj.payer_id
 
     @staticmethod
     def resolve_payer_name(obj):
         return obj.payer.name if obj.payer_id else ""
 
     @staticmethod
-    def resolve_item(obj):
-        return obj.item_id
-
-    @staticmethod
     def resolve_item_name(obj):
         return obj.item.shown_name
-
-    @staticmethod
-    def resolve_bill_run(obj):
-        return obj.bill_run_id
-
-    @staticmethod
-    def resolve_work_order(obj):
-        return obj.work_order_id
 
     @staticmethod
     def resolve_overdue(obj):
@@ -109,16 +78,12 @@ class BillOut(Schema):
 
 
 class BillAllocationOut(Schema):
-    payment: int
+    payment: int = id_of("payment")
     number: str
     amount: Decimal
     paid_at: datetime
     method: str
     status: str
-
-    @staticmethod
-    def resolve_payment(obj):
-        return obj.payment_id
 
     @staticmethod
     def resolve_number(obj):
@@ -161,6 +126,13 @@ class BillEventOut(Schema):
         return obj["actor"].pk if obj["actor"] else None
 
 
+def _allocations(bill):
+    """The payments of a bill, read once for its detail's payments and timeline."""
+    if not hasattr(bill, "loaded_allocations"):
+        bill.loaded_allocations = list(bills_selectors.allocations_of(bill))
+    return bill.loaded_allocations
+
+
 class BillDetailOut(BillOut):
     detail: dict
     calculation: list[LineOut]
@@ -174,7 +146,7 @@ class BillDetailOut(BillOut):
 
     @staticmethod
     def resolve_payments(obj):
-        return obj.loaded_allocations
+        return _allocations(obj)
 
     @staticmethod
     def resolve_reminders(obj):
@@ -182,7 +154,7 @@ class BillDetailOut(BillOut):
 
     @staticmethod
     def resolve_timeline(obj):
-        return bills_selectors.timeline_of(obj, obj.loaded_allocations)
+        return bills_selectors.timeline_of(obj, _allocations(obj))
 
 
 class TemporaryBillIn(Schema):
@@ -208,20 +180,6 @@ class VoidIn(Schema):
     reason: str
 
 
-def _detail(bill):
-    bill = BILLS.get(pk=bill.pk)
-    bill.loaded_allocations = list(bills_selectors.allocations_of(bill))
-    return bill
-
-
-@router.get("/bills", response=list[BillOut])
-@api_access("billing.view_bill")
-@paginate(Pagination)
-def list_bills(request, filters: Query[BillQuery]):
-    bills = filtered(BillFilterSet, request, bills_selectors.visible(request.user))
-    return IdsFirst(bills_selectors.newest_first(bills))
-
-
 # Before /bills/{pk}: the first path that matches wins.
 @router.post("/bills/publish", response=PublishedOut)
 @api_access("billing.publish_bill")
@@ -230,38 +188,27 @@ def publish_bills(request, payload: BillPublishIn):
     return {"published": bills_services.publish_bills(request.user, chosen)}
 
 
-@router.get("/bills/{pk}", response=BillDetailOut)
-@api_access("billing.view_bill")
-def get_bill(request, pk: int):
-    return _detail(get_for_action(BILLS, request.user, "view", pk=pk))
-
-
-@router.post("/bills", response={201: BillDetailOut})
-@api_access("billing.add_bill")
-def create_temporary_bill(request, payload: TemporaryBillIn):
-    from courtyard.estates.models import Unit
-    from courtyard.repairs.models import WorkOrder
-    from courtyard.residents.models import Resident
-
-    user, data = request.user, payload.dict()
-    data["item"] = resolve(user, ChargeItem, data["item"])
-    data["unit"] = resolve(user, Unit, data["unit"])
-    data["payer"] = resolve(user, Resident, data["payer"])
-    data["work_order"] = resolve(user, WorkOrder, data["work_order"])
-    bill = bills_services.create_temporary_bill(user, **data)
-    return Status(201, _detail(bill))
+resource(
+    router,
+    "/bills",
+    Bill,
+    name="bill",
+    rows=bills_selectors.visible,
+    out=BillOut,
+    detail=BillDetailOut,
+    filterset=BillFilterSet,
+    paging=lambda bills: IdsFirst(bills_selectors.newest_first(bills)),
+    create=(TemporaryBillIn, bills_services.create_temporary_bill),
+    delete=bills_services.delete_draft_bill,
+    references={"item": ChargeItem, "unit": Unit, "payer": Resident, "work_order": WorkOrder},
+    reread=True,
+    names={"create": "create_temporary_bill"},
+)
 
 
 @router.post("/bills/{pk}/void", response=BillDetailOut)
 @api_access("billing.void_bill")
 def void_bill(request, pk: int, payload: VoidIn):
     bill = get_for_action(Bill.objects.all(), request.user, "void", pk=pk)
-    return _detail(bills_services.void_bill(request.user, bill, payload.reason))
-
-
-@router.delete("/bills/{pk}", response={204: None})
-@api_access("billing.delete_bill")
-def delete_bill(request, pk: int):
-    bill = get_for_action(Bill.objects.all(), request.user, "delete", pk=pk)
-    bills_services.delete_draft_bill(request.user, bill)
-    return Status(204, None)
+    bills_services.void_bill(request.user, bill, payload.reason)
+    return BILLS.get(pk=bill.pk)

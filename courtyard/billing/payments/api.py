@@ -10,35 +10,27 @@ written in any case.
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Query, Router, Schema, Status
-from ninja.pagination import paginate
+from ninja import Router, Schema, Status
 
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, api_access, id_of, resource
 from courtyard.core.references import resolve, resolve_many
 from courtyard.core.scoping import get_for_action
 from courtyard.residents.models import Resident
 
-from ..models import Refund
+from ..models import Payment, Refund
 from . import selectors, services
 from .filters import PaymentFilterSet, RefundFilterSet
 
 router = Router(tags=["billing"])
 
-PaymentQuery = filter_query(PaymentFilterSet)
-RefundQuery = filter_query(RefundFilterSet)
-
 
 class PaymentAllocationOut(Schema):
-    bill: int
+    bill: int = id_of("bill")
     amount: Decimal
     item: str
     period: str
     unit: int | None
     place: str
-
-    @staticmethod
-    def resolve_bill(obj):
-        return obj.bill_id
 
     @staticmethod
     def resolve_item(obj):
@@ -61,31 +53,19 @@ class PaymentOut(Schema):
     id: int
     number: str
     status: str
-    estate: int
-    payer: int | None
+    estate: int = id_of("estate")
+    payer: int | None = id_of("payer")
     payer_name: str
     amount: Decimal
     method: str
     paid_at: datetime
     reference: str
     note: str
-    operator: int | None
+    operator: int | None = id_of("operator")
     operator_name: str
     voided_at: datetime | None
     void_reason: str
     created_at: datetime
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_payer(obj):
-        return obj.payer_id
-
-    @staticmethod
-    def resolve_operator(obj):
-        return obj.operator_id
 
     @staticmethod
     def resolve_operator_name(obj):
@@ -121,26 +101,14 @@ class PaymentVoidIn(Schema):
 class RefundOut(Schema):
     id: int
     number: str
-    estate: int
-    bill: int
+    estate: int = id_of("estate")
+    bill: int = id_of("bill")
     amount: Decimal
     method: str
     refunded_at: datetime
     reason: str
     reference: str
-    operator: int | None
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_bill(obj):
-        return obj.bill_id
-
-    @staticmethod
-    def resolve_operator(obj):
-        return obj.operator_id
+    operator: int | None = id_of("operator")
 
 
 class RefundIn(Schema):
@@ -157,18 +125,17 @@ def _payment(request, pk, action="view"):
     )
 
 
-@router.get("/payments", response=list[PaymentOut])
-@api_access("billing.view_payment")
-@paginate(Pagination)
-def list_payments(request, filters: Query[PaymentQuery]):
-    payments = selectors.visible_payments(request.user).order_by("-paid_at", "-id")
-    return filtered(PaymentFilterSet, request, payments)
-
-
-@router.get("/payments/{pk}", response=PaymentDetailOut)
-@api_access("billing.view_payment")
-def get_payment(request, pk: int):
-    return _payment(request, pk)
+resource(
+    router,
+    "/payments",
+    Payment,
+    name="payment",
+    rows=selectors.visible_payments,
+    out=PaymentOut,
+    detail=PaymentDetailOut,
+    filterset=PaymentFilterSet,
+    order=("-paid_at", "-id"),
+)
 
 
 @router.post("/payments", response={201: PaymentDetailOut})
@@ -198,18 +165,16 @@ def void_payment(request, pk: int, payload: PaymentVoidIn):
     return _payment(request, pk)
 
 
-@router.get("/refunds", response=list[RefundOut])
-@api_access("billing.view_refund")
-@paginate(Pagination)
-def list_refunds(request, filters: Query[RefundQuery]):
-    refunds = selectors.visible_refunds(request.user).order_by("-refunded_at", "-id")
-    return filtered(RefundFilterSet, request, refunds)
-
-
-@router.get("/refunds/{pk}", response=RefundOut)
-@api_access("billing.view_refund")
-def get_refund(request, pk: int):
-    return get_for_action(Refund.objects.all(), request.user, "view", pk=pk)
+resource(
+    router,
+    "/refunds",
+    Refund,
+    name="refund",
+    rows=selectors.visible_refunds,
+    out=RefundOut,
+    filterset=RefundFilterSet,
+    order=("-refunded_at", "-id"),
+)
 
 
 @router.post("/refunds", response={201: RefundOut})

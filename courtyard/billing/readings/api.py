@@ -6,10 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import django_filters
-from ninja import Query, Router, Schema, Status
-from ninja.pagination import paginate
+from ninja import Router, Schema, Status
 
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, api_access, id_of, resource
 from courtyard.core.references import referable
 from courtyard.core.scoping import get_for_action
 from courtyard.estates.models import Unit
@@ -30,14 +29,11 @@ class MeterReadingApiFilterSet(MeterReadingFilterSet):
         fields = [*MeterReadingFilterSet.Meta.fields, "unit"]
 
 
-MeterReadingQuery = filter_query(MeterReadingApiFilterSet)
-
-
 class MeterReadingOut(Schema):
     id: int
-    estate: int
-    building: int
-    unit: int
+    estate: int = id_of("estate")
+    building: int = id_of("building")
+    unit: int = id_of("unit")
     room_no: str
     meter_type: str
     period: str
@@ -48,30 +44,14 @@ class MeterReadingOut(Schema):
     is_flagged: bool
     flag_reason: str
     needs_review: bool
-    reviewed_by: int | None
+    reviewed_by: int | None = id_of("reviewed_by")
     reviewed_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
     @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
     def resolve_room_no(obj):
         return obj.unit.room_no
-
-    @staticmethod
-    def resolve_reviewed_by(obj):
-        return obj.reviewed_by_id
 
 
 class ReadingIn(Schema):
@@ -98,18 +78,17 @@ class AcceptIn(Schema):
     note: str = ""
 
 
-@router.get("/meter-readings", response=list[MeterReadingOut])
-@api_access("billing.view_meterreading")
-@paginate(Pagination)
-def list_meter_readings(request, filters: Query[MeterReadingQuery]):
-    queryset = selectors.visible_readings(request.user).order_by("-period", "unit_id", "pk")
-    return filtered(MeterReadingApiFilterSet, request, queryset)
-
-
-@router.get("/meter-readings/{pk}", response=MeterReadingOut)
-@api_access("billing.view_meterreading")
-def get_meter_reading(request, pk: int):
-    return get_for_action(selectors.visible_readings(request.user), request.user, "view", pk=pk)
+resource(
+    router,
+    "/meter-readings",
+    MeterReading,
+    name="meter_reading",
+    rows=selectors.visible_readings,
+    out=MeterReadingOut,
+    filterset=MeterReadingApiFilterSet,
+    order=("-period", "unit_id", "pk"),
+    delete=services.delete_reading,
+)
 
 
 @router.post("/meter-readings", response={201: ReadingBatchOut})
@@ -155,11 +134,3 @@ def accept_meter_reading(request, pk: int, payload: AcceptIn):
         selectors.visible_readings(request.user, "review"), request.user, "review", pk=pk
     )
     return services.accept_reading(request.user, reading, note=payload.note)
-
-
-@router.delete("/meter-readings/{pk}", response={204: None})
-@api_access("billing.delete_meterreading")
-def delete_meter_reading(request, pk: int):
-    reading = get_for_action(MeterReading.objects.all(), request.user, "delete", pk=pk)
-    services.delete_reading(request.user, reading)
-    return Status(204, None)

@@ -6,63 +6,41 @@ from decimal import Decimal
 
 from django.db.models import Sum
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import paginate
 from pydantic import Field
 
 from courtyard.core import privacy
-from courtyard.core.api import ApiError, Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import ApiError, Id, Pagination, api_access, filter_query, id_of, resource
 from courtyard.core.references import resolve_many
-from courtyard.core.scoping import get_for_action
+from courtyard.core.scoping import restrict
 
 from ..choices import CallOutcome, ReminderChannel
 from ..models import Bill, Reminder
 from ..pricing import to_money
 from .filters import ArrearsFilterSet, ReminderFilterSet, arrears_list
-from .selectors import visible_reminders
 from .services import remind
 from .tables import ArrearsTable
 
 router = Router(tags=["billing"])
-ReminderQuery = filter_query(ReminderFilterSet)
 ArrearsQuery = filter_query(ArrearsFilterSet)
+REMINDERS = Reminder.objects.select_related("message")
 
 
 class ReminderOut(Schema):
     id: int
-    bill: int
-    estate: int
-    building: int | None
+    bill: int = id_of("bill")
+    estate: int = id_of("estate")
+    building: int | None = id_of("building")
     channel: str
     outcome: str
     note: str
-    message: int | None
+    message: int | None = id_of("message")
     message_status: str
     created_at: datetime
-    created_by: int | None
-
-    @staticmethod
-    def resolve_bill(obj):
-        return obj.bill_id
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
-    def resolve_building(obj):
-        return obj.building_id
-
-    @staticmethod
-    def resolve_message(obj):
-        return obj.message_id
+    created_by: int | None = id_of("created_by")
 
     @staticmethod
     def resolve_message_status(obj):
         return obj.message.status if obj.message_id else ""
-
-    @staticmethod
-    def resolve_created_by(obj):
-        return obj.created_by_id
 
 
 class ReminderIn(Schema):
@@ -103,22 +81,16 @@ class ArrearsParams(Pagination.Input):
     sort: str = ""
 
 
-def _reminders():
-    return Reminder.objects.select_related("message")
-
-
-@router.get("/reminders", response=list[ReminderOut])
-@api_access("billing.view_reminder")
-@paginate(Pagination)
-def list_reminders(request, filters: Query[ReminderQuery]):
-    reminders = visible_reminders(request.user).select_related("message")
-    return filtered(ReminderFilterSet, request, reminders.order_by("-created_at", "-id"))
-
-
-@router.get("/reminders/{pk}", response=ReminderOut)
-@api_access("billing.view_reminder")
-def get_reminder(request, pk: int):
-    return get_for_action(_reminders(), request.user, "view", pk=pk)
+resource(
+    router,
+    "/reminders",
+    Reminder,
+    name="reminder",
+    rows=lambda user, action: restrict(REMINDERS, user, action),
+    out=ReminderOut,
+    filterset=ReminderFilterSet,
+    order=("-created_at", "-id"),
+)
 
 
 class RemindersOut(Schema):
@@ -140,7 +112,7 @@ def create_reminders(request, payload: ReminderIn):
         outcome=payload.outcome or "",
         note=payload.note,
     )
-    made = list(_reminders().filter(pk__in=[r.pk for r in reminders]).order_by("bill_id"))
+    made = list(REMINDERS.filter(pk__in=[r.pk for r in reminders]).order_by("bill_id"))
     return Status(201, {"items": made, "count": len(made)})
 
 

@@ -8,13 +8,11 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import paginate
 
-from courtyard.core.access import acts_on
-from courtyard.core.api import Id, Pagination, api_access
+from courtyard.core.api import Id, api_access, id_of, resource
 from courtyard.core.bilingual import in_language
 from courtyard.core.references import resolve, resolve_many
-from courtyard.core.scoping import get_for_action, restrict
+from courtyard.core.scoping import restrict
 from courtyard.estates.models import Building, Estate
 
 from ..choices import Cycle
@@ -91,7 +89,7 @@ class ProgressOut(Schema):
 class RunOut(Schema):
     id: int
     status: str
-    estate: int
+    estate: int = id_of("estate")
     buildings: list[int]
     items: list[int]
     cycle: str
@@ -103,10 +101,6 @@ class RunOut(Schema):
     progress: ProgressOut
     created_at: datetime
     published_at: datetime | None
-
-    @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
 
     @staticmethod
     def resolve_buildings(obj):
@@ -163,13 +157,7 @@ def _choice(user, payload):
     }
 
 
-@router.get("/bill-runs", response=list[RunOut])
-@api_access("billing.view_billrun")
-@paginate(Pagination)
-def list_runs(request):
-    return restrict(RUNS, request.user, "view").order_by("-created_at", "-id")
-
-
+# Before /bill-runs/{pk}: the first path that matches wins.
 @router.post("/bill-runs/preview", response=PreviewOut)
 @api_access("billing.add_billrun")
 def preview_run(request, payload: RunIn):
@@ -205,6 +193,19 @@ def preview_run(request, payload: RunIn):
     }
 
 
+resource(
+    router,
+    "/bill-runs",
+    BillRun,
+    name="run",
+    rows=lambda user, action: restrict(RUNS, user, action),
+    out=RunOut,
+    detail=RunDetailOut,
+    order=("-created_at", "-id"),
+    names={"list": "list_runs"},
+)
+
+
 @router.post("/bill-runs", response={201: RunDetailOut})
 @api_access("billing.add_billrun")
 def create_run(request, payload: RunIn):
@@ -216,15 +217,8 @@ def create_run(request, payload: RunIn):
     return Status(201, RUNS.get(pk=run.pk))
 
 
-@router.get("/bill-runs/{pk}", response=RunDetailOut)
-@api_access("billing.view_billrun")
-def get_run(request, pk: int):
-    return get_for_action(RUNS, request.user, "view", pk=pk)
-
-
 @router.post("/bill-runs/{pk}/publish", response=RunDetailOut)
 @api_access("billing.publish_bill")
-@acts_on(BillRun)
 def publish_run(request, pk: int):
     run = BillRun.objects.filter(pk=pk).first()
     if run is None:
