@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from ninja import Router, Schema, Status
 
+from courtyard.core.access import acts_on
 from courtyard.core.api import Id, Int, api_access, id_of, resource
 from courtyard.core.references import resolve
 from courtyard.core.scoping import get_for_action
@@ -128,6 +129,7 @@ resource(
 
 @router.post("/charge-items/{pk}/rates", response={201: RateOut})
 @api_access("billing.add_chargerate")
+@acts_on(ChargeItem)
 def create_rate(request, pk: int, payload: ChargeRateIn):
     item = get_for_action(ChargeItem.objects.all(), request.user, "view", pk=pk)
     rate = services.create_rate(

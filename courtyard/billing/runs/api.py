@@ -9,6 +9,7 @@ from django.db.models import Count, Sum
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
+from courtyard.core.access import acts_on
 from courtyard.core.api import Id, api_access, id_of, resource
 from courtyard.core.bilingual import in_language
 from courtyard.core.references import resolve, resolve_many
@@ -219,6 +220,7 @@ def create_run(request, payload: RunIn):
 
 @router.post("/bill-runs/{pk}/publish", response=RunDetailOut)
 @api_access("billing.publish_bill")
+@acts_on(BillRun)
 def publish_run(request, pk: int):
     run = BillRun.objects.filter(pk=pk).first()
     if run is None:

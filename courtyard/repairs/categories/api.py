@@ -6,6 +6,8 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from courtyard.accounts.models import User
+from courtyard.core.access import acts_on
 from courtyard.core.api import Id, Int, Pagination, api_access, filter_query, filtered, resource
 from courtyard.core.references import resolve_many
 from courtyard.core.scoping import restrict
@@ -106,6 +108,7 @@ def list_technicians(request, filters: Query[TechnicianQuery]):
 
 @router.put("/technicians/{pk}/skills", response=TechnicianOut)
 @api_access("repairs.change_technicianskill")
+@acts_on(User)
 def set_technician_skills(request, pk: int, payload: SkillsIn):
     """Set the categories a technician covers (the dispatch suggestion follows them)."""
     user = request.user
