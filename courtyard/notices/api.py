@@ -25,7 +25,7 @@ from ninja.pagination import paginate
 
 from courtyard.core import privacy
 from courtyard.core.access import STAFF, acts_on
-from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered
+from courtyard.core.api import Id, Pagination, api_access, filter_query, filtered, id_of
 from courtyard.core.approvals import services as approvals
 from courtyard.core.approvals.api import ApproveIn, RejectIn
 from courtyard.core.exceptions import StateConflict
@@ -73,7 +73,7 @@ class NoticeOut(Schema):
     estates: list[int]
     channels: list[str]
     resend_on_publish: bool
-    author: int | None
+    author: int | None = id_of("created_by")
     author_name: str
     created_at: datetime
     updated_at: datetime
@@ -96,10 +96,6 @@ class NoticeOut(Schema):
     @staticmethod
     def resolve_estates(obj):
         return [estate.pk for estate in obj.estates.all()]
-
-    @staticmethod
-    def resolve_author(obj):
-        return obj.created_by_id
 
     @staticmethod
     def resolve_author_name(obj):
@@ -221,25 +217,17 @@ class UnreadOut(Schema):
     """An audience member who has not read the notice; the phone as core.privacy lets the
     caller see it."""
 
-    resident: int
+    resident: int = id_of("resident")
     name: str
     phone: str
-    unit: int | None
+    unit: int | None = id_of("unit")
     place: str
-
-    @staticmethod
-    def resolve_resident(obj):
-        return obj.resident_id
 
     @staticmethod
     def resolve_name(obj):
         return obj.resident.name
 
     resolve_phone = privacy.phone_resolver("resident.phone")
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
 
     @staticmethod
     def resolve_place(obj):

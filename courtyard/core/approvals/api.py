@@ -25,7 +25,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from ..access import STAFF, acts_on
-from ..api import Id, Pagination, SmallInt, api_access
+from ..api import Id, Pagination, SmallInt, api_access, id_of
 from ..estate_model import estates_for
 from ..models import ApprovalFlow, ApprovalRequest
 from ..references import resolve, resolve_many
@@ -46,10 +46,10 @@ class ApprovalFields(Schema):
     kind_label: str
     title: str
     status: str
-    estate: int | None
+    estate: int | None = id_of("estate")
     subject_type: str
     subject_id: str
-    submitted_by: int
+    submitted_by: int = id_of("submitted_by")
     submitted_by_name: str
     submitted_at: datetime
     current_level: int
@@ -65,20 +65,12 @@ class ApprovalOut(ApprovalFields):
         return str(approvals.kind_label(obj.kind))
 
     @staticmethod
-    def resolve_estate(obj):
-        return obj.estate_id
-
-    @staticmethod
     def resolve_subject_type(obj):
         return f"{obj.content_type.app_label}.{obj.content_type.model}"
 
     @staticmethod
     def resolve_subject_id(obj):
         return obj.object_id
-
-    @staticmethod
-    def resolve_submitted_by(obj):
-        return obj.submitted_by_id
 
     @staticmethod
     def resolve_submitted_by_name(obj):

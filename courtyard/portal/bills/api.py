@@ -13,7 +13,7 @@ from courtyard.billing.choices import OUTSTANDING_STATUSES
 from courtyard.billing.models import Bill, Payment
 from courtyard.billing.payments.selectors import receipt_lines
 from courtyard.core.access import RESIDENT, acts_on
-from courtyard.core.api import ApiError, Pagination, api_access
+from courtyard.core.api import ApiError, Pagination, api_access, id_of
 
 from .selectors import BILL_RELATED, calculation, my_bill, my_bills, my_payment, my_payments
 from .selectors import place_of as bill_place
@@ -29,8 +29,8 @@ class PortalBillOut(Schema):
     period: str
     period_start: date | None
     period_end: date | None
-    unit: int | None
-    parking_space: int | None
+    unit: int | None = id_of("unit")
+    parking_space: int | None = id_of("parking_space")
     place: str
     amount: Decimal
     paid_amount: Decimal
@@ -44,14 +44,6 @@ class PortalBillOut(Schema):
     @staticmethod
     def resolve_item(obj):
         return obj.item.name
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
-
-    @staticmethod
-    def resolve_parking_space(obj):
-        return obj.parking_space_id
 
     @staticmethod
     def resolve_place(obj):

@@ -12,7 +12,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from courtyard.core.access import RESIDENT, acts_on
-from courtyard.core.api import ApiError, Id, Int, Pagination, api_access
+from courtyard.core.api import ApiError, Id, Int, Pagination, api_access, id_of
 from courtyard.core.files import attachments_of
 from courtyard.core.timeline import events_for
 from courtyard.repairs import services as repair_services
@@ -30,11 +30,11 @@ class WorkOrderFields(Schema):
     number: str
     status: str
     status_label: str
-    category: int
+    category: int = id_of("category")
     category_name: str
     urgency: str
     description: str
-    unit: int | None
+    unit: int | None = id_of("unit")
     created_at: datetime
 
 
@@ -44,16 +44,8 @@ class WorkOrderRowOut(WorkOrderFields):
         return str(obj.get_status_display())
 
     @staticmethod
-    def resolve_category(obj):
-        return obj.category_id
-
-    @staticmethod
     def resolve_category_name(obj):
         return obj.category.shown_name
-
-    @staticmethod
-    def resolve_unit(obj):
-        return obj.unit_id
 
 
 class PortalWorkOrderEventOut(Schema):
