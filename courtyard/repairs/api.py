@@ -24,6 +24,7 @@ from . import selectors, services
 from .choices import Source, Urgency, WorkOrderStatus
 from .filters import WorkOrderFilterSet
 from .models import RepairCategory, WorkOrder
+from .states import WORK_ORDER
 
 router = Router(tags=["repairs"])
 
@@ -236,7 +237,7 @@ resource(
 
 
 @router.get("/work-orders/{pk}/candidates", response=list[CandidateOut])
-@api_access("repairs.dispatch_workorder")
+@api_access(WORK_ORDER.permission("dispatch"))
 @paginate(Pagination)
 def work_order_candidates(request, pk: int):
     """Who may be dispatched, the suggested one first (then those with the skill, lightest
@@ -255,16 +256,16 @@ def work_order_candidates(request, pk: int):
 
 
 @router.post("/work-orders/{pk}/accept", response=WorkOrderOut)
-@api_access("repairs.accept_workorder")
+@api_access(WORK_ORDER.permission("accept"))
 def accept_work_order(request, pk: int):
-    order = _order(request, pk, "accept")
+    order = _order(request, pk, WORK_ORDER["accept"].permission)
     return _fresh(services.accept(request.user, order))
 
 
 @router.post("/work-orders/{pk}/dispatch", response=WorkOrderOut)
-@api_access("repairs.dispatch_workorder")
+@api_access(WORK_ORDER.permission("dispatch"))
 def dispatch_work_order(request, pk: int, payload: DispatchIn):
-    order = _order(request, pk, "dispatch")
+    order = _order(request, pk, WORK_ORDER["dispatch"].permission)
     # Anyone working where the order is may be named (the service says why one is not a
     # fitting technician); anyone else is not found, so that ids do not reveal names.
     assignee = resolve(request.user, services.staff_covering(order), payload.assignee)
@@ -272,7 +273,7 @@ def dispatch_work_order(request, pk: int, payload: DispatchIn):
 
 
 @router.post("/work-orders/{pk}/follow-ups", response={201: FollowUpOut})
-@api_access("repairs.followup_workorder")
+@api_access(WORK_ORDER.permission("follow_up"))
 def add_follow_up(
     request,
     pk: int,
@@ -281,43 +282,43 @@ def add_follow_up(
 ):
     """A follow-up as the order page takes it: ``multipart/form-data`` with ``text`` and up to
     nine ``photos`` (JPEG or PNG, checked by content and size as on the pages)."""
-    order = _order(request, pk, "followup")
+    order = _order(request, pk, WORK_ORDER["follow_up"].permission)
     follow_up = services.add_follow_up(request.user, order, text=payload.text, photos=photos or ())
     return Status(201, selectors.follow_ups_of(order, pk=follow_up.pk)[0])
 
 
 @router.post("/work-orders/{pk}/start", response=WorkOrderOut)
-@api_access("repairs.complete_workorder")
+@api_access(WORK_ORDER.permission("start"))
 def start_work_order(request, pk: int):
-    order = _order(request, pk, "complete")
+    order = _order(request, pk, WORK_ORDER["start"].permission)
     return _fresh(services.start(request.user, order))
 
 
 @router.post("/work-orders/{pk}/complete", response=WorkOrderOut)
-@api_access("repairs.complete_workorder")
+@api_access(WORK_ORDER.permission("complete"))
 def complete_work_order(request, pk: int, payload: CompleteIn):
-    order = _order(request, pk, "complete")
+    order = _order(request, pk, WORK_ORDER["complete"].permission)
     return _fresh(services.complete(request.user, order, **payload.dict()))
 
 
 @router.post("/work-orders/{pk}/close", response=WorkOrderOut)
-@api_access("repairs.close_workorder")
+@api_access(WORK_ORDER.permission("close"))
 def close_work_order(request, pk: int):
-    order = _order(request, pk, "close")
+    order = _order(request, pk, WORK_ORDER["close"].permission)
     return _fresh(services.close(request.user, order))
 
 
 @router.post("/work-orders/{pk}/cancel", response=WorkOrderOut)
-@api_access("repairs.cancel_workorder")
+@api_access(WORK_ORDER.permission("cancel"))
 def cancel_work_order(request, pk: int, payload: WorkOrderReasonIn):
-    order = _order(request, pk, "cancel")
+    order = _order(request, pk, WORK_ORDER["cancel"].permission)
     return _fresh(services.cancel(request.user, order, reason=payload.reason))
 
 
 @router.post("/work-orders/{pk}/reopen", response=WorkOrderOut)
-@api_access("repairs.close_workorder")
+@api_access(WORK_ORDER.permission("reopen"))
 def reopen_work_order(request, pk: int, payload: WorkOrderReasonIn):
-    order = _order(request, pk, "close")
+    order = _order(request, pk, WORK_ORDER["reopen"].permission)
     return _fresh(services.reopen(request.user, order, reason=payload.reason))
 
 
