@@ -4,11 +4,13 @@
 same period (nothing to do), publishing the run; then the bills list filtered to the unpaid
 bills of one building at 1,000,000 bills (page and API, median and p95 beside the same SQL).
 
-    python bench/bench_billing.py [--units 100000] [--bills 1000000] [--runs 30]
+    python bench/bench_billing.py [--units 100000] [--bills 1000000] [--runs 30] [--rounds 1]
                                   [--bulk-create] [--only run|list] [--reuse]
 
-``--reuse`` times the list on the database left by an earlier run (keep it with
-COURTYARD_DATA_DIR for SQLite, or point DATABASE_URL at it).
+``--rounds 3`` times the run and the direct insert three times in turns and prints their
+medians (on a busy machine one pair of figures swings widely). ``--reuse`` times the list on
+the database left by an earlier run (keep it with COURTYARD_DATA_DIR for SQLite, or point
+DATABASE_URL at it).
 
 The run's job is timed in a child process, so that its peak resident memory (VmHWM) is the
 run's own and not the data generation's. ``--bulk-create`` also times Django's
@@ -20,6 +22,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -274,7 +277,12 @@ def bulk_create_time(run, rows):
     return time.perf_counter() - start
 
 
-def measure_run(estate, finance, with_bulk_create):
+def load():
+    """The machine's load (1-minute average), printed beside each figure."""
+    return f"   [load {os.getloadavg()[0]:.2f}]"
+
+
+def measure_run(estate, finance, with_bulk_create, rounds=1):
     from django.db import connection
 
     from courtyard.billing.models import Bill, ChargeItem
@@ -292,9 +300,29 @@ def measure_run(estate, finance, with_bulk_create):
         f"{'':<6} {first['seconds']:8.2f} s   peak RSS {first['peak_kb'] / mb:6.0f} MB"
         f" (after Django setup {first['before_kb'] / mb:.0f} MB)"
         f"   | direct insert of the same rows: {direct:6.2f} s"
-        f"   (x{first['seconds'] / direct:.2f})",
+        f"   (x{first['seconds'] / direct:.2f}){load()}",
         flush=True,
     )
+    samples = [(first["seconds"], direct)]
+    for _round in range(rounds - 1):  # in turns, so that a busy spell weighs on both alike
+        delete_bills()
+        _again_run, again = timed_run(estate, finance, items)
+        delete_bills()
+        samples.append((again["seconds"], direct_insert(rows, CHUNK * len(items))))
+        analyze()
+        print(
+            f"  again: bill run {samples[-1][0]:8.2f} s   | direct insert {samples[-1][1]:6.2f} s"
+            f"   (x{samples[-1][0] / samples[-1][1]:.2f}){load()}",
+            flush=True,
+        )
+    if rounds > 1:
+        run_median = statistics.median(seconds for seconds, _direct in samples)
+        direct_median = statistics.median(direct for _seconds, direct in samples)
+        print(
+            f"  median of {rounds} rounds: bill run {run_median:8.2f} s"
+            f"   | direct insert {direct_median:6.2f} s   (x{run_median / direct_median:.2f})",
+            flush=True,
+        )
     if with_bulk_create:
         delete_bills()
         seconds = bulk_create_time(run, rows)
@@ -421,6 +449,9 @@ def main():
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--bills", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="bill runs and direct inserts timed in turns"
+    )
     parser.add_argument("--bulk-create", action="store_true")
     parser.add_argument("--only", choices=["run", "list"], default=None)
     parser.add_argument(
@@ -453,7 +484,7 @@ def main():
         flush=True,
     )
     if args.only != "list":
-        measure_run(estate, finance, args.bulk_create)
+        measure_run(estate, finance, args.bulk_create, args.rounds)
     if args.only != "run":
         if args.only == "list":
             from courtyard.billing.models import ChargeItem
