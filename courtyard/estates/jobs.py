@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy
 
 from courtyard.core import excel
 from courtyard.core.generic import export_job
-from courtyard.core.importing import Choice, Importer, Integer, Number, Reference, Text
+from courtyard.core.importing import Choice, Importer, Integer, Number, Text
 from courtyard.core.jobs import job_handler, progress, save_output
 from courtyard.core.scoping import has_action
 
 from . import services
 from .choices import Occupancy, UnitUse
+from .columns import place_columns
 from .filters import BuildingFilterSet, UnitFilterSet
-from .models import Building, Entrance, Estate, Unit
+from .models import Building, Entrance, Unit
 from .tables import BuildingTable, UnitTable
 
 # The words estate offices customarily write in these columns, whatever the UI language.
@@ -37,17 +38,7 @@ USE_WORDS = {word: value for word, value in CUSTOMARY_WORDS.items() if value in 
 STATUS_WORDS = {word: value for word, value in CUSTOMARY_WORDS.items() if value in Occupancy}
 # The import reads the export's own headers too, so an exported list can be re-imported.
 UNIT_COLUMNS = (
-    Reference(
-        "estate", gettext_lazy("Estate"), model=Estate, example="翠湖花园", aliases=("项目", "小区")
-    ),
-    Reference(
-        "building",
-        gettext_lazy("Building"),
-        model=Building,
-        within="estate",
-        example="1栋",
-        aliases=("楼栋",),
-    ),
+    *place_columns(down_to="building"),
     Text("entrance", gettext_lazy("Entrance"), example="1单元", aliases=("单元",)),
     Text("room_no", gettext_lazy("Room number"), example="1201", aliases=("房号",)),
     Integer("floor", gettext_lazy("Floor"), example="12", aliases=("楼层",)),

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from courtyard.core import excel
 from courtyard.core.generic import export_job
-from courtyard.core.importing import Choice, Date, Email, Importer, Reference, Text
+from courtyard.core.importing import Choice, Date, Email, Importer, Text
 from courtyard.core.jobs import job_handler, progress, save_output
-from courtyard.estates.models import Building, Entrance, Estate, Unit
+from courtyard.estates.columns import place_columns
 
 from . import services
 from .choices import ResidentKind, Role
@@ -27,34 +27,7 @@ CUSTOMARY_ROLES = {
     "家庭成员": Role.MEMBER,
 }
 RESIDENT_COLUMNS = (
-    Reference(
-        "estate", gettext_lazy("Estate"), model=Estate, example="翠湖天地", aliases=("项目", "小区")
-    ),
-    Reference(
-        "building",
-        gettext_lazy("Building"),
-        model=Building,
-        within="estate",
-        example="1号楼",
-        aliases=("楼栋",),
-    ),
-    Reference(
-        "entrance",
-        gettext_lazy("Entrance"),
-        model=Entrance,
-        within="building",
-        example="1单元",
-        aliases=("单元",),
-    ),
-    Reference(
-        "room_no",
-        gettext_lazy("Room number"),
-        model=Unit,
-        field="room_no",
-        within="entrance",
-        example="101",
-        aliases=("房号",),
-    ),
+    *place_columns(estate="翠湖天地", building="1号楼", room="101"),
     Text("name", pgettext_lazy("person", "Name"), example="张伟", aliases=("姓名",)),
     Choice(
         "role",

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from courtyard.core import excel
 from courtyard.core.generic import export_job
-from courtyard.core.importing import Choice, Date, Importer, Month, Reference, Text
+from courtyard.core.importing import Choice, Date, Importer, Month, Text
 from courtyard.core.jobs import job_handler, progress, save_output
-from courtyard.estates.models import Building, Entrance, Estate, Unit
+from courtyard.estates.columns import place_columns
 
 from ..choices import MeterType
 from ..models import MeterReading
@@ -33,34 +33,7 @@ METER_WORDS = {
     "煤气": MeterType.GAS,
 }
 READING_COLUMNS = (
-    Reference(
-        "estate", gettext_lazy("Estate"), model=Estate, example="翠湖花园", aliases=("项目", "小区")
-    ),
-    Reference(
-        "building",
-        gettext_lazy("Building"),
-        model=Building,
-        within="estate",
-        example="1栋",
-        aliases=("楼栋",),
-    ),
-    Reference(
-        "entrance",
-        gettext_lazy("Entrance"),
-        model=Entrance,
-        within="building",
-        example="1单元",
-        aliases=("单元",),
-    ),
-    Reference(
-        "room_no",
-        gettext_lazy("Room number"),
-        model=Unit,
-        field="room_no",
-        within="entrance",
-        example="1201",
-        aliases=("房号",),
-    ),
+    *place_columns(),
     Choice(
         "meter_type",
         gettext_lazy("Meter"),
