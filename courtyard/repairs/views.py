@@ -175,6 +175,8 @@ class PendingListView(AccessMixin, TemplateView):
             filterset=filterset,
             sort=sort,
             only_new=only_new,
+            # The filter form keeps the order and the "new only" switch.
+            filter_hidden={"sort": sort, **({"new": "1"} if only_new else {})},
             new_since=new_since,
             new_count=arrived.count() if new_since else 0,
             can_accept=user.has_perm("repairs.accept_workorder"),
