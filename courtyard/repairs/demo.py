@@ -337,6 +337,9 @@ def _advance(story, order, events, follow_ups, problem, target=None):
     """Walk the order through the states its age allows, with realistic delays."""
     rng, now, tech, desk = story.rng, story.now, story.tech, story.desk
     created = order.created_at
+    # A demo resident's order must reach its state: it is never late (a late answer or repair
+    # two days ago might not have come yet, and the portal would miss that state).
+    may_be_late = target is None
     age_hours = (now - created).total_seconds() / 3600
     response = float(sla_hours("response", order.urgency))
     resolution = float(sla_hours("resolution", order.urgency))
@@ -361,7 +364,8 @@ def _advance(story, order, events, follow_ups, problem, target=None):
         events.append(_event("cancelled", f"取消：{order.cancel_reason}", order.cancelled_at, desk))
         return
     # 8% answered late (response breach).
-    delay = response * (rng.uniform(1.1, 3) if rng.random() < 0.08 else rng.uniform(0.05, 0.8))
+    late = rng.random() < 0.08 and may_be_late
+    delay = response * (rng.uniform(1.1, 3) if late else rng.uniform(0.05, 0.8))
     accepted = at(created, delay)
     if accepted is None:
         order.status = S.SUBMITTED
@@ -390,7 +394,8 @@ def _advance(story, order, events, follow_ups, problem, target=None):
             events.append(_event("followed_up", text, moment, tech))
     # 10% finished late (resolution breach).
     remaining = max(resolution - (started - created).total_seconds() / 3600, 0.5)
-    spent = remaining * (rng.uniform(1.1, 2.5) if rng.random() < 0.1 else rng.uniform(0.1, 0.9))
+    late = rng.random() < 0.1 and may_be_late
+    spent = remaining * (rng.uniform(1.1, 2.5) if late else rng.uniform(0.1, 0.9))
     completed = at(started, spent)
     if completed is None or target == S.IN_PROGRESS:
         return
