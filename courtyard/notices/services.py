@@ -490,6 +490,8 @@ class _DeliveryWriter:
         stamp = connection.ops.adapt_datetimefield_value(timezone.now())
         self.message_tail = (PURPOSE_PUBLISHED, MessageStatus.QUEUED.value, 0, "", "", stamp)
         self.delivery_tail = (notice.delivery_round, stamp)
+        # Only publishing writes receipts: nobody has one before the first.
+        self.republished = notice.was_published
 
     def write(self, page):
         notice = self.notice
@@ -529,7 +531,7 @@ class _DeliveryWriter:
                 self.channel_counts[channel] += 1
         self.people += len(receipts)
         # Republished: the receipts people have are kept as they are (read, liked …).
-        bulk.insert(NoticeReceipt, self.RECEIPT_COLUMNS, receipts, skip_conflicts=True)
+        bulk.insert(NoticeReceipt, self.RECEIPT_COLUMNS, receipts, skip_conflicts=self.republished)
         ids = bulk.insert(Message, self.MESSAGE_COLUMNS, messages)
         bulk.insert(NoticeDelivery, self.DELIVERY_COLUMNS, self._deliveries(deliveries, ids))
         self.message_ids.extend(ids)
